@@ -1,0 +1,47 @@
+# Two commands do all set-up: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint servers clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/cockpit check sample-plans/*.yaml
+
+# Real servers the integration tests need (OpenSSH sshd, BIND, tmux); installed only when missing and root.
+servers:
+	@missing=""; \
+	[ -x /usr/sbin/sshd ] || missing="$$missing openssh-server openssh-client"; \
+	[ -x /usr/sbin/named ] || missing="$$missing bind9"; \
+	command -v tsig-keygen >/dev/null 2>&1 || missing="$$missing bind9-utils"; \
+	command -v dig >/dev/null 2>&1 || missing="$$missing bind9-dnsutils"; \
+	command -v tmux >/dev/null 2>&1 || missing="$$missing tmux"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "not root: cannot install$$missing (integration tests that need them will skip, or fail under CI=true)"; \
+	  fi; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check cockpit tests bench
+	$(BIN)/ruff format --check cockpit tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: $(STAMP) servers lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

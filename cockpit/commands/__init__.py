@@ -1,0 +1,1 @@
+"""The subcommands of `cockpit`, one module each; cli.py assembles them."""

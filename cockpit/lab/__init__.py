@@ -1,0 +1,1 @@
+"""Embedded servers on loopback (nameservers, SSH hosts, SMTP, senders) for the demo, rehearsals and tests."""

@@ -1,0 +1,114 @@
+"""Checks between the parts of a plan: every name a step uses exists, ids are unique, MX states differ.
+
+They run on the normalized data (not the models) so they are reported together with the other errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cockpit.plan.issues import Mark
+from cockpit.plan.located import LocatedData, Path
+from cockpit.plan.step_shapes import did_you_mean
+from cockpit.plan.validation import context
+from cockpit.plan.values import parse_mx_record
+
+
+def check_references(located: LocatedData) -> list[tuple[Mark, str]]:
+    data = located.data
+    if not isinstance(data, dict):
+        return []
+    found: list[tuple[Mark, str]] = []
+
+    def problem(path: Path, message: str, *, key: bool = False) -> None:
+        found.append((located.where(path, key=key), f"{context(data, path[:4] if _is_step(path) else path)}: {message}"))
+
+    hosts = _names(data.get("hosts"))
+    secrets = _names(data.get("secrets"))
+    states = _names(data.get("mx"))
+    domains = {d.lower().rstrip(".") for d in data.get("domains") or [] if isinstance(d, str)}
+
+    def ref(path: Path, name: Any, names: list[str], noun: str, section: str) -> None:
+        if not isinstance(name, str) or name in names:
+            return
+        if not names:
+            problem(path, f"unknown {noun} '{name}': the plan has no '{section}' section")
+        else:
+            problem(path, f"unknown {noun} '{name}'{did_you_mean(name, names)} ({section}: {', '.join(names)})")
+
+    seen_ids: dict[str, Path] = {}
+    seen_phases: dict[str, Path] = {}
+    phases = data.get("phases")
+    for p_index, phase in enumerate(phases if isinstance(phases, list) else []):
+        if not isinstance(phase, dict):
+            continue
+        name = phase.get("name")
+        if isinstance(name, str):
+            if name in seen_phases:
+                problem(("phases", p_index, "name"), f"phase name '{name}' is used twice")
+            seen_phases.setdefault(name, ("phases", p_index))
+        steps = phase.get("steps")
+        for s_index, step in enumerate(steps if isinstance(steps, list) else []):
+            if not isinstance(step, dict):
+                continue
+            base: Path = ("phases", p_index, "steps", s_index)
+            step_id = step.get("id")
+            if isinstance(step_id, str):
+                if step_id in seen_ids:
+                    other = seen_ids[step_id]
+                    problem((*base, "id"), f"step id '{step_id}' is already used by {context(data, other)}")
+                seen_ids.setdefault(step_id, base)
+            kind = step.get("kind")
+            if kind == "ssh":
+                ref((*base, "host"), step.get("host"), hosts, "host", "hosts")
+            elif kind == "transfer":
+                for end in ("from", "to"):
+                    value = step.get(end)
+                    if isinstance(value, str) and ":" in value:
+                        ref((*base, end), value.partition(":")[0].strip(), hosts, "host", "hosts")
+            elif kind == "wait_dns":
+                ref((*base, "mx"), step.get("mx"), states, "MX state", "mx")
+            elif kind == "dns_update":
+                ref((*base, "mx"), step.get("mx"), states, "MX state", "mx")
+                ref((*base, "key"), step.get("key"), secrets, "secret", "secrets")
+                if step.get("ttl") is None and data.get("ttl") is None:
+                    problem(base, "dns_update needs 'ttl' (or set the plan's 'ttl')")
+                for d_index, domain in enumerate(step.get("domains") or []):
+                    if isinstance(domain, str) and domain.lower().rstrip(".") not in domains:
+                        problem((*base, "domains", d_index), f"domain '{domain}' is not one of the plan's domains")
+    found.extend(_distinct_states(located))
+    return found
+
+
+def _is_step(path: Path) -> bool:
+    return len(path) >= 4 and path[0] == "phases" and path[2] == "steps"
+
+
+def _names(section: Any) -> list[str]:
+    return [key for key in section if isinstance(key, str)] if isinstance(section, dict) else []
+
+
+def _distinct_states(located: LocatedData) -> list[tuple[Mark, str]]:
+    """Two MX states with the same records could never be told apart (parking must differ from old and new)."""
+    mx = located.data.get("mx")
+    if not isinstance(mx, dict):
+        return []
+    found: list[tuple[Mark, str]] = []
+    seen: dict[frozenset[str], str] = {}
+    for name, value in mx.items():
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+            continue
+        try:
+            records = frozenset(str(parse_mx_record(item)) for item in items)
+        except ValueError:
+            continue
+        if records in seen:
+            found.append(
+                (
+                    located.where(("mx", name)),
+                    f"MX state '{name}' has the same records as '{seen[records]}'; each state must differ",
+                )
+            )
+        seen.setdefault(records, name)
+    return found

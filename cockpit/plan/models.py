@@ -1,0 +1,161 @@
+"""The plan file format v1 as frozen pydantic models (everything but the steps, which live in steps.py)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from cockpit.plan.fields import Domain, HostName, Name, Port, PositiveSeconds, Ttl
+from cockpit.plan.steps import Step
+from cockpit.plan.values import HostPort, MxRecord, is_ip_address, parse_host_port, parse_mx_record
+
+
+class Frozen(BaseModel):
+    """Base of every plan model: immutable, unknown keys rejected, aliases accepted."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, str_strip_whitespace=True)
+
+
+class Nameserver(Frozen):
+    """An authoritative nameserver to watch: a name, an address, or both (the lab gives both)."""
+
+    name: str | None = None
+    """The server's host name, as listed in the domain's NS records."""
+    address: str | None = None
+    """An IP address; when absent, the name is resolved through the system resolver."""
+    port: Port = 53
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, value: object) -> object:
+        if isinstance(value, str):
+            hp: HostPort = parse_host_port(value)
+            key = "address" if is_ip_address(hp.host) else "name"
+            return {key: hp.host, "port": hp.port or 53}
+        return value
+
+    @model_validator(mode="after")
+    def _name_or_address(self) -> Nameserver:
+        if self.name is None and self.address is None:
+            raise ValueError("a nameserver needs a name or an address")
+        if self.address is not None:
+            if not is_ip_address(self.address):
+                raise ValueError(f"address {self.address!r} is not an IP address")
+        return self
+
+    @property
+    def label(self) -> str:
+        """How the nameserver is shown: its name when known, else its address (with a non-default port)."""
+        base = self.name or self.address or "?"
+        if self.port != 53:
+            return f"[{base}]:{self.port}" if ":" in base else f"{base}:{self.port}"
+        return base
+
+
+class DnsSettings(Frozen):
+    """How the nameservers are polled."""
+
+    interval: PositiveSeconds = 60.0
+    """Time between the end of one polling round and the start of the next."""
+    timeout: PositiveSeconds = 3.0
+    """Per-query timeout."""
+    concurrency: Annotated[int, Field(ge=1, le=1024)] = 64
+    """Queries in flight at once across all nameservers."""
+
+
+def _mx_state(value: object) -> object:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise ValueError("expected an MX host, 'PREFERENCE HOST', or a list of them")
+    records: list[MxRecord] = []
+    for item in items:
+        if isinstance(item, MxRecord):
+            records.append(item)
+        elif isinstance(item, str):
+            records.append(parse_mx_record(item))
+        else:
+            raise ValueError(f"expected an MX host or 'PREFERENCE HOST', got {type(item).__name__}")
+    if not records:
+        raise ValueError("an MX state needs at least one record")
+    return tuple(records)
+
+
+MxState = Annotated[tuple[MxRecord, ...], BeforeValidator(_mx_state)]
+"""The MX records that define a named state: a host, `PREF HOST`, or a list of them."""
+
+
+class Host(Frozen):
+    """A server reached over SSH."""
+
+    address: HostName | None = None
+    """Host name or IP address; may be omitted when `ssh_config` names an alias that gives HostName."""
+    user: str | None = None
+    port: Port | None = None
+    known_hosts: str | None = None
+    """known_hosts file for this host; default ~/.ssh/known_hosts. Host keys are always verified."""
+    identity: tuple[str, ...] = ()
+    """Private key files to offer (the ssh-agent is used as well)."""
+    ssh_config: str | None = None
+    """An alias in ~/.ssh/config whose HostName, User, Port, IdentityFile and ProxyJump apply."""
+    connect_timeout: PositiveSeconds = 15.0
+    keepalive_interval: PositiveSeconds = 10.0
+    keepalive_count: Annotated[int, Field(ge=1, le=100)] = 3
+
+    @model_validator(mode="before")
+    @classmethod
+    def _identity_list(cls, value: object) -> object:
+        if isinstance(value, dict) and isinstance(value.get("identity"), str):
+            return {**value, "identity": [value["identity"]]}
+        return value
+
+    @model_validator(mode="after")
+    def _address_or_alias(self) -> Host:
+        if self.address is None and self.ssh_config is None:
+            raise ValueError("a host needs an address (or an ssh_config alias)")
+        return self
+
+
+class Secret(Frozen):
+    """Where a secret comes from: a file or an environment variable, never the plan itself."""
+
+    file: str | None = None
+    env: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Secret:
+        if (self.file is None) == (self.env is None):
+            raise ValueError("a secret is {file: PATH} or {env: NAME}, exactly one of them")
+        return self
+
+    def describe(self) -> str:
+        """Where the secret is read from, for messages (never the secret itself)."""
+        return f"file {self.file}" if self.file is not None else f"environment variable {self.env}"
+
+
+class Phase(Frozen):
+    """A named group of steps, run in order (before, during, after)."""
+
+    name: Name
+    steps: Annotated[tuple[Step, ...], Field(min_length=1)]
+
+
+class Plan(Frozen):
+    """A whole move: what to watch, where to connect, and the steps to take."""
+
+    version: Literal[1]
+    name: Annotated[str, Field(min_length=1)]
+    domains: Annotated[tuple[Domain, ...], Field(min_length=1)]
+    nameservers: tuple[Nameserver, ...] = ()
+    """Authoritative nameservers to watch; discovered from NS records when empty."""
+    dns: DnsSettings = DnsSettings()
+    ttl: Ttl | None = None
+    """The low MX TTL of the before window, the default TTL of dns_update steps."""
+    mx: Annotated[dict[Name, MxState], Field(min_length=1)]
+    hosts: dict[Name, Host] = Field(default_factory=dict)
+    secrets: dict[Name, Secret] = Field(default_factory=dict)
+    phases: Annotated[tuple[Phase, ...], Field(min_length=1)]
+
+    def steps(self) -> list[tuple[Phase, Step]]:
+        """Every step with its phase, in run order."""
+        return [(phase, step) for phase in self.phases for step in phase.steps]

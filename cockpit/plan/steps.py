@@ -1,0 +1,201 @@
+"""The step kinds of a plan, in their normalized form (`kind` names the step; the loader fills `id`).
+
+In the file a step is written `- ssh: {host: new, run: ...}` or `- confirm: Text`, with the common keys
+(`id`, `title`, `timeout`, `retries`, `idempotent`) beside the kind key or inside its mapping; the loader
+rewrites that into these models and keeps the line and column of every value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+
+from cockpit.plan.fields import Domain, Endpoint, HostName, Name, Port, PositiveSeconds, StepId, Ttl
+from cockpit.plan.values import format_duration, parse_duration
+
+COMMON_KEYS = ("id", "title", "timeout", "retries", "idempotent")
+
+
+class StepBase(BaseModel):
+    """What every step carries."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, str_strip_whitespace=True)
+
+    side_effects: ClassVar[bool] = False
+    """True for steps that change something on a server: they ask before they run and are journaled."""
+
+    id: StepId
+    """Stable name of the step, used by the journal to resume; default `PHASE-N`."""
+    title: str | None = None
+    timeout: PositiveSeconds | None = None
+    retries: Annotated[int, Field(ge=0, le=100)] = 0
+    idempotent: bool = False
+    """Safe to run again after an interruption whose outcome is unknown."""
+
+    @property
+    def label(self) -> str:
+        """The title, or a one-line description derived from the step's content."""
+        return self.title or self.describe()
+
+    def describe(self) -> str:
+        """A one-line description of what the step does; each kind says it its own way."""
+        return type(self).__name__
+
+
+class ConfirmStep(StepBase):
+    """Waits until the operator confirms that a manual action is done."""
+
+    kind: Literal["confirm"] = "confirm"
+    text: Annotated[str, Field(min_length=1)]
+
+    def describe(self) -> str:
+        return self.text
+
+
+class SshStep(StepBase):
+    """Runs a command on a plan host over SSH, streaming its output."""
+
+    side_effects: ClassVar[bool] = True
+    kind: Literal["ssh"] = "ssh"
+    host: Name
+    run: Annotated[str, Field(min_length=1)]
+    pty: bool = False
+    """Run on a pseudo-terminal, for programs that buffer their output otherwise (merges stderr)."""
+
+    def describe(self) -> str:
+        return f"{self.host}: {self.run}"
+
+
+class WaitDnsStep(StepBase):
+    """Waits until every watched (domain, nameserver) pair serves an MX state, or a TTL at most N."""
+
+    kind: Literal["wait_dns"] = "wait_dns"
+    mx: Name | None = None
+    ttl_at_most: Ttl | None = None
+
+    @model_validator(mode="after")
+    def _one_condition(self) -> WaitDnsStep:
+        if (self.mx is None) == (self.ttl_at_most is None):
+            raise ValueError("wait_dns needs exactly one of 'mx: STATE' or 'ttl_at_most: SECONDS'")
+        return self
+
+    def describe(self) -> str:
+        if self.mx is not None:
+            return f"Wait until every nameserver serves the {self.mx} MX"
+        return f"Wait until every nameserver serves an MX TTL of at most {self.ttl_at_most} s"
+
+
+OLD_TTL = "old_ttl"
+
+
+def _wait(value: object) -> object:
+    if value == OLD_TTL:
+        return value
+    return parse_duration(value)
+
+
+CountdownWait = Annotated[float | Literal["old_ttl"], BeforeValidator(_wait)]
+
+
+class CountdownStep(StepBase):
+    """Waits a fixed time, or `old_ttl`: the largest TTL the old MX had on any nameserver before it flipped."""
+
+    kind: Literal["countdown"] = "countdown"
+    wait: CountdownWait
+
+    def describe(self) -> str:
+        if self.wait == OLD_TTL:
+            return "Wait one old MX TTL"
+        assert isinstance(self.wait, float)
+        return f"Wait {format_duration(self.wait)}"
+
+
+class PortStep(StepBase):
+    """Checks a TCP port: `closed` must refuse (senders retry soon), `open` must accept."""
+
+    kind: Literal["port"] = "port"
+    address: HostName
+    port: Port
+    expect: Literal["open", "closed"]
+
+    def describe(self) -> str:
+        return f"Check that {self.address} port {self.port} is {self.expect}"
+
+
+@dataclass(frozen=True)
+class HostPath:
+    """One end of a transfer: a plan host and a path on it."""
+
+    host: str
+    path: str
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.path}"
+
+
+def _host_path(value: object) -> HostPath:
+    if isinstance(value, HostPath):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"expected HOST:PATH, got {type(value).__name__}")
+    host, sep, path = value.partition(":")
+    if not sep or not host or not path.strip():
+        raise ValueError(f"expected HOST:PATH (a plan host, a colon, a path), got {value!r}")
+    return HostPath(host.strip(), path.strip())
+
+
+TransferEnd = Annotated[HostPath, BeforeValidator(_host_path), PlainSerializer(str)]
+
+
+class TransferStep(StepBase):
+    """Streams a file (or a directory, as tar) from one plan host to another, verified by SHA-256."""
+
+    side_effects: ClassVar[bool] = True
+    kind: Literal["transfer"] = "transfer"
+    source: TransferEnd = Field(alias="from")
+    dest: TransferEnd = Field(alias="to")
+
+    def describe(self) -> str:
+        return f"Copy {self.source} to {self.dest}"
+
+
+class DnsUpdateStep(StepBase):
+    """Replaces the MX RRset of the plan's domains on a primary nameserver (RFC 2136, TSIG-signed)."""
+
+    side_effects: ClassVar[bool] = True
+    kind: Literal["dns_update"] = "dns_update"
+    server: Endpoint
+    key: Name
+    """The plan secret holding the TSIG key."""
+    mx: Name
+    ttl: Ttl | None = None
+    """TTL of the new MX RRset; default the plan's `ttl`."""
+    domains: tuple[Domain, ...] = ()
+    """Which of the plan's domains to update; default all."""
+    zone: Domain | None = None
+    """The zone to update when it is not the domain itself."""
+
+    def describe(self) -> str:
+        ttl = f" (TTL {self.ttl})" if self.ttl is not None else ""
+        return f"Point the MX at {self.mx}{ttl} on {self.server.host}"
+
+
+Step = Annotated[
+    ConfirmStep | SshStep | WaitDnsStep | CountdownStep | PortStep | TransferStep | DnsUpdateStep,
+    Field(discriminator="kind"),
+]
+
+STEP_KINDS: dict[str, type[StepBase]] = {
+    "confirm": ConfirmStep,
+    "ssh": SshStep,
+    "wait_dns": WaitDnsStep,
+    "countdown": CountdownStep,
+    "port": PortStep,
+    "transfer": TransferStep,
+    "dns_update": DnsUpdateStep,
+}
+
+SCALAR_FIELD = {"confirm": "text", "countdown": "wait"}
+"""Kinds that may be written with a scalar value (`confirm: Text`, `countdown: 10m`) and the field it fills."""
