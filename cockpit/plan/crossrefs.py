@@ -9,7 +9,6 @@ from typing import Any
 
 from cockpit.plan.issues import Mark
 from cockpit.plan.located import LocatedData, Path
-from cockpit.plan.step_shapes import did_you_mean
 from cockpit.plan.validation import context
 from cockpit.plan.values import parse_mx_record
 
@@ -21,12 +20,17 @@ def check_references(located: LocatedData) -> list[tuple[Mark, str]]:
     found: list[tuple[Mark, str]] = []
 
     def problem(path: Path, message: str, *, key: bool = False) -> None:
-        found.append((located.where(path, key=key), f"{context(data, path[:4] if _is_step(path) else path)}: {message}"))
+        found.append(
+            (
+                located.where(path, key=key),
+                f"{context(data, path[:4] if _is_step(path) else path)}: {message}",
+            )
+        )
 
     hosts = _names(data.get("hosts"))
     secrets = _names(data.get("secrets"))
     states = _names(data.get("mx"))
-    domains = {d.lower().rstrip(".") for d in data.get("domains") or [] if isinstance(d, str)}
+    domains = {d.lower().rstrip(".") for d in _list(data.get("domains")) if isinstance(d, str)}
 
     def ref(path: Path, name: Any, names: list[str], noun: str, section: str) -> None:
         if not isinstance(name, str) or name in names:
@@ -34,7 +38,7 @@ def check_references(located: LocatedData) -> list[tuple[Mark, str]]:
         if not names:
             problem(path, f"unknown {noun} '{name}': the plan has no '{section}' section")
         else:
-            problem(path, f"unknown {noun} '{name}'{did_you_mean(name, names)} ({section}: {', '.join(names)})")
+            problem(path, f"unknown {noun} '{name}' ({section}: {', '.join(names)})")
 
     seen_ids: dict[str, Path] = {}
     seen_phases: dict[str, Path] = {}
@@ -53,7 +57,7 @@ def check_references(located: LocatedData) -> list[tuple[Mark, str]]:
                 continue
             base: Path = ("phases", p_index, "steps", s_index)
             step_id = step.get("id")
-            if isinstance(step_id, str):
+            if isinstance(step_id, str) and (*base, "id") in located.locations:
                 if step_id in seen_ids:
                     other = seen_ids[step_id]
                     problem((*base, "id"), f"step id '{step_id}' is already used by {context(data, other)}")
@@ -73,11 +77,17 @@ def check_references(located: LocatedData) -> list[tuple[Mark, str]]:
                 ref((*base, "key"), step.get("key"), secrets, "secret", "secrets")
                 if step.get("ttl") is None and data.get("ttl") is None:
                     problem(base, "dns_update needs 'ttl' (or set the plan's 'ttl')")
-                for d_index, domain in enumerate(step.get("domains") or []):
+                for d_index, domain in enumerate(_list(step.get("domains"))):
                     if isinstance(domain, str) and domain.lower().rstrip(".") not in domains:
-                        problem((*base, "domains", d_index), f"domain '{domain}' is not one of the plan's domains")
+                        problem(
+                            (*base, "domains", d_index), f"domain '{domain}' is not one of the plan's domains"
+                        )
     found.extend(_distinct_states(located))
     return found
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _is_step(path: Path) -> bool:
@@ -89,7 +99,7 @@ def _names(section: Any) -> list[str]:
 
 
 def _distinct_states(located: LocatedData) -> list[tuple[Mark, str]]:
-    """Two MX states with the same records could never be told apart (parking must differ from old and new)."""
+    """Two MX states with the same records could not be told apart (parking must differ from old and new)."""
     mx = located.data.get("mx")
     if not isinstance(mx, dict):
         return []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 from cockpit.plan.values import HostPort, MxRecord, normalize_hostname, parse_duration, parse_host_port
 
@@ -16,7 +16,8 @@ _STEP_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 def _name(value: str) -> str:
     if not _NAME.match(value):
         raise ValueError(
-            f"{value!r} is not a valid name: use lower-case letters, digits, '-' or '_', starting with a letter"
+            f"{value!r} is not a valid name: "
+            "use lower-case letters, digits, '-' or '_', starting with a letter"
         )
     return value
 
@@ -49,7 +50,15 @@ def _host(value: str) -> str:
     return hp.host
 
 
-Seconds = Annotated[float, BeforeValidator(parse_duration)]
+DURATION_SCHEMA = {
+    "anyOf": [
+        {"type": "number", "minimum": 0},
+        {"type": "string", "pattern": r"^\s*(\d+(\.\d+)?(ms|d|h|m|s)?)+\s*$"},
+    ],
+    "description": "seconds, or a duration like 90s, 10m, 1h30m",
+}
+
+Seconds = Annotated[float, BeforeValidator(parse_duration), WithJsonSchema(DURATION_SCHEMA)]
 """A duration in seconds, written `90`, `90s`, `10m` or `1h30m`."""
 
 PositiveSeconds = Annotated[Seconds, Field(gt=0)]
@@ -65,7 +74,12 @@ Domain = Annotated[str, AfterValidator(_domain)]
 HostName = Annotated[str, AfterValidator(_host)]
 """A host name or IP address without a port."""
 
-Endpoint = Annotated[HostPort, BeforeValidator(_host_port), PlainSerializer(str)]
+Endpoint = Annotated[
+    HostPort,
+    BeforeValidator(_host_port),
+    PlainSerializer(str),
+    WithJsonSchema({"type": "string", "description": "host, ip, host:port or [v6]:port"}),
+]
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 

@@ -23,7 +23,14 @@ class PlanIssue:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.source}:{self.mark.line}:{self.mark.column}: {self.message}"
+        return f"{self.source}:{self.mark.line}:{self.mark.column}: {printable(self.message)}"
+
+
+def printable(text: str) -> str:
+    """Escape control characters (a key named "\\n") so every problem stays on one line."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 class PlanError(Exception):

@@ -9,13 +9,13 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from cockpit.plan.crossrefs import check_references
 from cockpit.plan.issues import Mark, PlanError, PlanIssue
 from cockpit.plan.located import LocatedData, TooLarge, to_data
 from cockpit.plan.models import Plan
 from cockpit.plan.step_shapes import normalize_steps
 from cockpit.plan.validation import describe_errors
-from cockpit.plan.yaml_tree import YamlSyntaxError, parse_tree
-from cockpit.plan.crossrefs import check_references
+from cockpit.plan.yaml_tree import ScalarNode, YamlSyntaxError, parse_tree
 
 MAX_BYTES = 1024 * 1024
 """A plan is a few kilobytes; a larger file is refused before YAML parsing begins."""
@@ -53,7 +53,13 @@ def load_plan(path: str | os.PathLike[str]) -> PlanFile:
     if len(data) > MAX_BYTES:
         size = file.stat().st_size
         raise PlanError(
-            [PlanIssue(source, Mark(1, 1), f"the file is {size / 1e6:.1f} MB; a plan is at most {MAX_BYTES // 1024} KiB")]
+            [
+                PlanIssue(
+                    source,
+                    Mark(1, 1),
+                    f"the file is {size / 1e6:.1f} MB; a plan is at most {MAX_BYTES // 1024} KiB",
+                )
+            ]
         )
     plan = parse_plan(data, source)
     return PlanFile(plan, file, hashlib.sha256(data).hexdigest())
@@ -67,26 +73,33 @@ def parse_plan(content: bytes | str, source: str = "<plan>") -> Plan:
 
     if isinstance(content, bytes):
         if len(content) > MAX_BYTES:
-            raise fail(Mark(1, 1), f"the text is {len(content) / 1e6:.1f} MB; a plan is at most {MAX_BYTES // 1024} KiB")
+            raise fail(
+                Mark(1, 1),
+                f"the text is {len(content) / 1e6:.1f} MB; a plan is at most {MAX_BYTES // 1024} KiB",
+            )
         try:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             before = content[: exc.start]
             line = before.count(b"\n") + 1
             column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
-            raise fail(Mark(line, column), f"invalid UTF-8 (byte 0x{content[exc.start]:02x}); save the plan as UTF-8") from None
+            raise fail(
+                Mark(line, column), f"invalid UTF-8 (byte 0x{content[exc.start]:02x}); save the plan as UTF-8"
+            ) from None
     else:
         text = content
     try:
         root = parse_tree(text)
     except YamlSyntaxError as exc:
         raise fail(exc.mark, exc.message) from None
-    if root is None:
+    if root is None or (isinstance(root, ScalarNode) and root.plain and not root.text.strip()):
         raise fail(Mark(1, 1), "the file is empty; a plan starts with 'version: 1'")
     try:
         located = to_data(root)
     except TooLarge as exc:
-        raise fail(exc.mark, "aliases expand to too many values (an alias bomb?); this is not a plan") from None
+        raise fail(
+            exc.mark, "aliases expand to too many values (an alias bomb?); this is not a plan"
+        ) from None
     if not isinstance(located.data, dict):
         shape = "a list" if isinstance(located.data, list) else "a single value"
         raise fail(root.mark, f"a plan is a mapping of keys (version, name, domains, ...), not {shape}")

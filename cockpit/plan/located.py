@@ -45,6 +45,8 @@ class LocatedData:
     data: Any
     locations: dict[Path, Located] = field(default_factory=dict)
     problems: list[tuple[Mark, str]] = field(default_factory=list)
+    rejected: set[Path] = field(default_factory=set)
+    """Paths already reported as unusable; validation errors under them would only repeat the news."""
 
     def where(self, path: Path, *, key: bool = False) -> Mark:
         """The mark of `path`, or of its nearest located ancestor."""
@@ -167,7 +169,7 @@ def _scalar(node: ScalarNode, out: LocatedData) -> Any:
             (
                 node.mark,
                 f"'{text}' has a leading zero, which YAML 1.1 tools read as an octal number{octal}: "
-                f"write {int(digits, 10)} for the number, or quote it (\"{text}\") for text",
+                f'write {int(digits, 10)} for the number, or quote it ("{text}") for text',
             )
         )
         return text

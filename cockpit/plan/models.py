@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 from cockpit.plan.fields import Domain, HostName, Name, Port, PositiveSeconds, Ttl
 from cockpit.plan.steps import Step
@@ -39,9 +39,8 @@ class Nameserver(Frozen):
     def _name_or_address(self) -> Nameserver:
         if self.name is None and self.address is None:
             raise ValueError("a nameserver needs a name or an address")
-        if self.address is not None:
-            if not is_ip_address(self.address):
-                raise ValueError(f"address {self.address!r} is not an IP address")
+        if self.address is not None and not is_ip_address(self.address):
+            raise ValueError(f"address {self.address!r} is not an IP address")
         return self
 
     @property
@@ -81,7 +80,14 @@ def _mx_state(value: object) -> object:
     return tuple(records)
 
 
-MxState = Annotated[tuple[MxRecord, ...], BeforeValidator(_mx_state)]
+_MX_RECORD_SCHEMA = {"type": "string", "description": "HOST or 'PREFERENCE HOST'"}
+MxState = Annotated[
+    tuple[MxRecord, ...],
+    BeforeValidator(_mx_state),
+    WithJsonSchema(
+        {"anyOf": [_MX_RECORD_SCHEMA, {"type": "array", "items": _MX_RECORD_SCHEMA, "minItems": 1}]}
+    ),
+]
 """The MX records that define a named state: a host, `PREF HOST`, or a list of them."""
 
 
@@ -94,7 +100,10 @@ class Host(Frozen):
     port: Port | None = None
     known_hosts: str | None = None
     """known_hosts file for this host; default ~/.ssh/known_hosts. Host keys are always verified."""
-    identity: tuple[str, ...] = ()
+    identity: Annotated[
+        tuple[str, ...],
+        WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}),
+    ] = ()
     """Private key files to offer (the ssh-agent is used as well)."""
     ssh_config: str | None = None
     """An alias in ~/.ssh/config whose HostName, User, Port, IdentityFile and ProxyJump apply."""

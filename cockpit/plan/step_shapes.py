@@ -50,6 +50,8 @@ def normalize_steps(located: LocatedData) -> None:
             path: Path = ("phases", p_index, "steps", s_index)
             where = f"step {s_index + 1} of {phase_label(data, p_index)}"
             steps[s_index] = _normalize(item, path, where, f"{prefix}-{s_index + 1}", located)
+            if steps[s_index] is None:
+                located.rejected.add(path)
 
 
 def _normalize(item: Any, path: Path, where: str, default_id: str, located: LocatedData) -> Any:
@@ -66,7 +68,9 @@ def _normalize(item: Any, path: Path, where: str, default_id: str, located: Loca
     for key in item:
         if key not in STEP_KINDS and key not in COMMON_KEYS:
             hint = did_you_mean(key, [*STEP_KINDS, *COMMON_KEYS])
-            located.problems.append((located.where((*path, key), key=True), f"{where}: unknown key '{key}'{hint}"))
+            located.problems.append(
+                (located.where((*path, key), key=True), f"{where}: unknown key '{key}'{hint}")
+            )
     if not kinds:
         if not any(key not in COMMON_KEYS for key in item):
             located.problems.append((located.where(path), f"{where}: the step has no kind ({kinds_list})"))

@@ -10,9 +10,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    model_validator,
+)
 
-from cockpit.plan.fields import Domain, Endpoint, HostName, Name, Port, PositiveSeconds, StepId, Ttl
+from cockpit.plan.fields import (
+    DURATION_SCHEMA,
+    Domain,
+    Endpoint,
+    HostName,
+    Name,
+    Port,
+    PositiveSeconds,
+    StepId,
+    Ttl,
+)
 from cockpit.plan.values import format_duration, parse_duration
 
 COMMON_KEYS = ("id", "title", "timeout", "retries", "idempotent")
@@ -96,11 +114,15 @@ def _wait(value: object) -> object:
     return parse_duration(value)
 
 
-CountdownWait = Annotated[float | Literal["old_ttl"], BeforeValidator(_wait)]
+CountdownWait = Annotated[
+    float | Literal["old_ttl"],
+    BeforeValidator(_wait),
+    WithJsonSchema({"anyOf": [{"const": OLD_TTL}, DURATION_SCHEMA]}),
+]
 
 
 class CountdownStep(StepBase):
-    """Waits a fixed time, or `old_ttl`: the largest TTL the old MX had on any nameserver before it flipped."""
+    """Waits a fixed time, or `old_ttl`: the largest TTL the old MX had on any nameserver before the flip."""
 
     kind: Literal["countdown"] = "countdown"
     wait: CountdownWait
@@ -146,7 +168,12 @@ def _host_path(value: object) -> HostPath:
     return HostPath(host.strip(), path.strip())
 
 
-TransferEnd = Annotated[HostPath, BeforeValidator(_host_path), PlainSerializer(str)]
+TransferEnd = Annotated[
+    HostPath,
+    BeforeValidator(_host_path),
+    PlainSerializer(str),
+    WithJsonSchema({"type": "string", "pattern": "^[a-z][a-z0-9_-]*:.+$", "description": "HOST:PATH"}),
+]
 
 
 class TransferStep(StepBase):
@@ -198,4 +225,4 @@ STEP_KINDS: dict[str, type[StepBase]] = {
 }
 
 SCALAR_FIELD = {"confirm": "text", "countdown": "wait"}
-"""Kinds that may be written with a scalar value (`confirm: Text`, `countdown: 10m`) and the field it fills."""
+"""Kinds that may be written with a scalar (`confirm: Text`, `countdown: 10m`), and the field it fills."""

@@ -98,9 +98,16 @@ def _show(value: Any) -> str:
 def describe_errors(exc: ValidationError, located: LocatedData) -> list[tuple[Mark, str]]:
     """One (mark, message) per pydantic error."""
     found: list[tuple[Mark, str]] = []
-    for error in exc.errors(include_url=False):
-        path = _clean_loc(error["loc"])
+    errors = exc.errors(include_url=False)
+    paths = [_clean_loc(error["loc"]) for error in errors]
+    for error, path in zip(errors, paths, strict=True):
         kind = error["type"]
+        if any(path[: len(bad)] == bad for bad in located.rejected):
+            continue
+        if kind == "too_short" and any(
+            len(other) > len(path) and other[: len(path)] == path for other in paths
+        ):
+            continue  # pydantic counts only the items that validated; the items' own errors say more
         secret = bool(path) and path[0] == "secrets"
         value = error.get("input")
         mark = located.where(path)

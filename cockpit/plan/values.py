@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|d|h|m|s)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-_HOSTNAME = re.compile(r"^(?=.{1,253}\.?$)([a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$")
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}\.?$)([a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$"
+)
 
 
 def parse_duration(value: object) -> float:
@@ -66,7 +68,7 @@ def format_duration(seconds: float) -> str:
 def normalize_hostname(value: str) -> str:
     """Lower-case a DNS name and check its syntax; the trailing dot is kept as written."""
     name = value.strip().lower()
-    if not _HOSTNAME.match(name):
+    if not _HOSTNAME.match(name) or name.rstrip(".").rpartition(".")[2].isdigit():
         raise ValueError(f"{value!r} is not a valid host name")
     return name
 
@@ -104,7 +106,7 @@ def parse_host_port(text: str) -> HostPort:
     if not value:
         raise ValueError("expected a host, host:port or [v6]:port, got an empty string")
     if value.startswith("["):
-        match = re.fullmatch(r"\[([0-9A-Fa-f:.%a-zA-Z0-9]+)\](?::(\d+))?", value)
+        match = re.fullmatch(r"\[([^\]]+)\](?::(\d+))?", value)
         if not match:
             raise ValueError(f"{text!r} is not [IPv6]:port")
         host, port_text = match.group(1), match.group(2)

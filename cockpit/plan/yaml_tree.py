@@ -8,6 +8,7 @@ line and column.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import yaml
 
@@ -55,7 +56,7 @@ class SequenceNode:
 Node = ScalarNode | MappingNode | SequenceNode
 
 
-def _mark(m: yaml.Mark | None) -> Mark:
+def _mark(m: Any) -> Mark:
     if m is None:
         return Mark(1, 1)
     return Mark(m.line + 1, m.column + 1)
@@ -63,8 +64,10 @@ def _mark(m: yaml.Mark | None) -> Mark:
 
 def _explain(problem: str | None, context: str | None) -> str:
     text = (problem or "not valid YAML").strip()
-    if "'\\t'" in text or "\\t" in text:
+    if "tab" in text.lower() or "\\t" in text:
         return "a tab character is used for indentation; YAML needs spaces"
+    if "nesting depth" in text:
+        return f"nesting is deeper than {MAX_DEPTH} levels; this is not a plan"
     if context and context.strip() not in text:
         return f"YAML syntax: {text} ({context.strip()})"
     return f"YAML syntax: {text}"
@@ -93,12 +96,15 @@ def parse_tree(text: str) -> Node | None:
                 node = anchors[anchor]
             elif isinstance(event, yaml.ScalarEvent):
                 plain = event.style is None or event.style == ""
-                tag = None if (event.implicit[0] and plain) or (event.implicit[1] and not plain) else event.tag
+                tag = (
+                    None if (event.implicit[0] and plain) or (event.implicit[1] and not plain) else event.tag
+                )
                 node = ScalarNode(event.value, plain and tag is None, tag, _mark(event.start_mark))
             elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
                 if len(stack) >= MAX_DEPTH:
                     raise YamlSyntaxError(
-                        _mark(event.start_mark), f"nesting is deeper than {MAX_DEPTH} levels; this is not a plan"
+                        _mark(event.start_mark),
+                        f"nesting is deeper than {MAX_DEPTH} levels; this is not a plan",
                     )
                 collection: MappingNode | SequenceNode
                 if isinstance(event, yaml.MappingStartEvent):
@@ -126,18 +132,24 @@ def parse_tree(text: str) -> Node | None:
             else:
                 root = node
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise YamlSyntaxError(_mark(mark), _explain(exc.problem, exc.context)) from None
+        mark = _mark(exc.problem_mark or exc.context_mark)
+        lines = text.splitlines()
+        line = lines[mark.line - 1] if 0 < mark.line <= len(lines) else ""
+        if "\t" in line[: mark.column] and not line[: mark.column].replace("\t", " ").strip():
+            raise YamlSyntaxError(
+                mark, "a tab character is used for indentation; YAML needs spaces"
+            ) from None
+        raise YamlSyntaxError(mark, _explain(exc.problem, exc.context)) from None
     except yaml.reader.ReaderError as exc:
         raise YamlSyntaxError(
-            _position_mark(text, exc.position), f"character {exc.character!r} is not allowed in YAML"
+            _position_mark(text, exc.position), f"character {_char(exc.character)} is not allowed in YAML"
         ) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(Mark(1, 1), f"YAML syntax: {exc}") from None
     return root
 
 
-def _check_tag(tag: str | None, implicit: bool, start: yaml.Mark | None) -> None:
+def _check_tag(tag: str | None, implicit: bool, start: Any) -> None:
     if tag and not implicit and tag not in ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
         raise YamlSyntaxError(_mark(start), f"YAML tag {tag} is not supported in a plan")
 
@@ -147,3 +159,7 @@ def _position_mark(text: str, position: int) -> Mark:
     line = before.count("\n") + 1
     column = position - (before.rfind("\n") + 1) + 1
     return Mark(line, column)
+
+
+def _char(character: object) -> str:
+    return repr(chr(character)) if isinstance(character, int) else repr(character)

@@ -1,0 +1,41 @@
+"""The `cockpit` command: a click group assembled from cockpit/commands/, with one-line errors only."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from cockpit import __version__
+from cockpit.commands.check import check
+from cockpit.commands.schema import schema
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="cockpit")
+def cli() -> None:
+    """mx-cockpit: move a domain's mail to a new server with minimal downtime and no lost mail."""
+
+
+cli.add_command(check)
+cli.add_command(schema)
+
+
+def main() -> None:
+    """Entry point: runs the group; an unexpected error is one line and exit 1, never a traceback."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(1)
+    except Exception as exc:
+        click.echo(f"cockpit: internal error: {type(exc).__name__}: {exc} (please report it)", err=True)
+        sys.exit(1)
