@@ -34,9 +34,11 @@ servers:
 	  fi; \
 	fi
 
+LINTED := cockpit tests $(wildcard bench)
+
 lint: $(STAMP)
-	$(BIN)/ruff check cockpit tests bench
-	$(BIN)/ruff format --check cockpit tests bench
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
