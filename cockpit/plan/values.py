@@ -51,7 +51,7 @@ def parse_duration(value: object) -> float:
 def format_duration(seconds: float) -> str:
     """The inverse of parse_duration for display: `1h30m`, `90s` → `1m30s`, `0.5s`."""
     if seconds < 1:
-        return f"{seconds:g}s"
+        return f"{seconds * 1000:.0f}ms" if seconds < 0.995 else "1s"
     whole = round(seconds)
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)

@@ -30,8 +30,9 @@ def test_bad_durations(text: object) -> None:
 
 
 def test_format_duration() -> None:
-    assert [format_duration(s) for s in (0.5, 59, 90, 3600, 5430)] == [
-        "0.5s",
+    assert [format_duration(s) for s in (0.0009, 0.5, 59, 90, 3600, 5430)] == [
+        "1ms",
+        "500ms",
         "59s",
         "1m30s",
         "1h",
