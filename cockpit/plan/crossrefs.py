@@ -79,9 +79,7 @@ def check_references(located: LocatedData) -> list[tuple[Mark, str]]:
                     problem(base, "dns_update needs 'ttl' (or set the plan's 'ttl')")
                 for d_index, domain in enumerate(_list(step.get("domains"))):
                     if isinstance(domain, str) and domain.lower().rstrip(".") not in domains:
-                        problem(
-                            (*base, "domains", d_index), f"domain '{domain}' is not one of the plan's domains"
-                        )
+                        problem((*base, "domains", d_index), f"domain '{domain}' is not one of the plan's domains")
     found.extend(_distinct_states(located))
     return found
 

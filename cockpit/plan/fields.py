@@ -16,8 +16,7 @@ _STEP_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 def _name(value: str) -> str:
     if not _NAME.match(value):
         raise ValueError(
-            f"{value!r} is not a valid name: "
-            "use lower-case letters, digits, '-' or '_', starting with a letter"
+            f"{value!r} is not a valid name: use lower-case letters, digits, '-' or '_', starting with a letter"
         )
     return value
 

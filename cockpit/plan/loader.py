@@ -97,9 +97,7 @@ def parse_plan(content: bytes | str, source: str = "<plan>") -> Plan:
     try:
         located = to_data(root)
     except TooLarge as exc:
-        raise fail(
-            exc.mark, "aliases expand to too many values (an alias bomb?); this is not a plan"
-        ) from None
+        raise fail(exc.mark, "aliases expand to too many values (an alias bomb?); this is not a plan") from None
     if not isinstance(located.data, dict):
         shape = "a list" if isinstance(located.data, list) else "a single value"
         raise fail(root.mark, f"a plan is a mapping of keys (version, name, domains, ...), not {shape}")

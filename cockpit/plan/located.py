@@ -95,9 +95,7 @@ def _convert(node: Node, path: Path, out: LocatedData, counter: list[int], activ
         active.discard(id(node))
 
 
-def _mapping(
-    node: MappingNode, path: Path, out: LocatedData, counter: list[int], active: set[int]
-) -> dict[str, Any]:
+def _mapping(node: MappingNode, path: Path, out: LocatedData, counter: list[int], active: set[int]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     merged: dict[str, Any] = {}
     for key_node, value_node in node.pairs:
@@ -121,9 +119,7 @@ def _mapping(
     return result
 
 
-def _merge_source(
-    node: Node, path: Path, out: LocatedData, counter: list[int], active: set[int]
-) -> dict[str, Any]:
+def _merge_source(node: Node, path: Path, out: LocatedData, counter: list[int], active: set[int]) -> dict[str, Any]:
     sources = node.items if isinstance(node, SequenceNode) else [node]
     merged: dict[str, Any] = {}
     for source in sources:

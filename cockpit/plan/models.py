@@ -84,9 +84,7 @@ _MX_RECORD_SCHEMA = {"type": "string", "description": "HOST or 'PREFERENCE HOST'
 MxState = Annotated[
     tuple[MxRecord, ...],
     BeforeValidator(_mx_state),
-    WithJsonSchema(
-        {"anyOf": [_MX_RECORD_SCHEMA, {"type": "array", "items": _MX_RECORD_SCHEMA, "minItems": 1}]}
-    ),
+    WithJsonSchema({"anyOf": [_MX_RECORD_SCHEMA, {"type": "array", "items": _MX_RECORD_SCHEMA, "minItems": 1}]}),
 ]
 """The MX records that define a named state: a host, `PREF HOST`, or a list of them."""
 

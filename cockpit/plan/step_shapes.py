@@ -68,9 +68,7 @@ def _normalize(item: Any, path: Path, where: str, default_id: str, located: Loca
     for key in item:
         if key not in STEP_KINDS and key not in COMMON_KEYS:
             hint = did_you_mean(key, [*STEP_KINDS, *COMMON_KEYS])
-            located.problems.append(
-                (located.where((*path, key), key=True), f"{where}: unknown key '{key}'{hint}")
-            )
+            located.problems.append((located.where((*path, key), key=True), f"{where}: unknown key '{key}'{hint}"))
     if not kinds:
         if not any(key not in COMMON_KEYS for key in item):
             located.problems.append((located.where(path), f"{where}: the step has no kind ({kinds_list})"))
@@ -114,9 +112,7 @@ def _move_locations(located: LocatedData, old: Path, new: Path) -> None:
     """Make every location under `old` reachable under `new` (the kind key removed from the path)."""
     size = len(old)
     moved = {
-        (*new, *path[size:]): loc
-        for path, loc in located.locations.items()
-        if len(path) > size and path[:size] == old
+        (*new, *path[size:]): loc for path, loc in located.locations.items() if len(path) > size and path[:size] == old
     }
     for path, loc in moved.items():
         located.locations.setdefault(path, Located(loc.value, loc.key))

@@ -104,9 +104,7 @@ def describe_errors(exc: ValidationError, located: LocatedData) -> list[tuple[Ma
         kind = error["type"]
         if any(path[: len(bad)] == bad for bad in located.rejected):
             continue
-        if kind == "too_short" and any(
-            len(other) > len(path) and other[: len(path)] == path for other in paths
-        ):
+        if kind == "too_short" and any(len(other) > len(path) and other[: len(path)] == path for other in paths):
             continue  # pydantic counts only the items that validated; the items' own errors say more
         secret = bool(path) and path[0] == "secrets"
         value = error.get("input")

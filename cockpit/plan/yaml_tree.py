@@ -85,9 +85,7 @@ def parse_tree(text: str) -> Node | None:
             if isinstance(event, yaml.DocumentStartEvent):
                 documents += 1
                 if documents > 1:
-                    raise YamlSyntaxError(
-                        _mark(event.start_mark), "the file holds more than one YAML document ('---')"
-                    )
+                    raise YamlSyntaxError(_mark(event.start_mark), "the file holds more than one YAML document ('---')")
                 continue
             if isinstance(event, yaml.AliasEvent):
                 anchor = event.anchor or ""
@@ -96,9 +94,7 @@ def parse_tree(text: str) -> Node | None:
                 node = anchors[anchor]
             elif isinstance(event, yaml.ScalarEvent):
                 plain = event.style is None or event.style == ""
-                tag = (
-                    None if (event.implicit[0] and plain) or (event.implicit[1] and not plain) else event.tag
-                )
+                tag = None if (event.implicit[0] and plain) or (event.implicit[1] and not plain) else event.tag
                 node = ScalarNode(event.value, plain and tag is None, tag, _mark(event.start_mark))
             elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
                 if len(stack) >= MAX_DEPTH:
@@ -136,9 +132,7 @@ def parse_tree(text: str) -> Node | None:
         lines = text.splitlines()
         line = lines[mark.line - 1] if 0 < mark.line <= len(lines) else ""
         if "\t" in line[: mark.column] and not line[: mark.column].replace("\t", " ").strip():
-            raise YamlSyntaxError(
-                mark, "a tab character is used for indentation; YAML needs spaces"
-            ) from None
+            raise YamlSyntaxError(mark, "a tab character is used for indentation; YAML needs spaces") from None
         raise YamlSyntaxError(mark, _explain(exc.problem, exc.context)) from None
     except yaml.reader.ReaderError as exc:
         raise YamlSyntaxError(

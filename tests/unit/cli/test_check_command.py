@@ -11,9 +11,7 @@ from tests.conftest import SAMPLES
 
 
 def cockpit(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cockpit", *args], capture_output=True, text=True, cwd=cwd, timeout=60
-    )
+    return subprocess.run([sys.executable, "-m", "cockpit", *args], capture_output=True, text=True, cwd=cwd, timeout=60)
 
 
 def test_valid_plans_print_a_summary() -> None:
@@ -23,18 +21,13 @@ def test_valid_plans_print_a_summary() -> None:
     lines = result.stdout.splitlines()
     assert len(lines) == 2
     assert lines[0].startswith(f"{SAMPLES / 'sendmail-mbox.yaml'}: ok — Move example.com mail")
-    assert (
-        "3 phases (before, during, after), 15 steps (5 change servers), 2 hosts, 1 domain, 2 nameservers"
-        in lines[0]
-    )
+    assert "3 phases (before, during, after), 15 steps (5 change servers), 2 hosts, 1 domain, 2 nameservers" in lines[0]
 
 
 def test_invalid_plan_lists_located_errors_and_exits_2(tmp_path: Path) -> None:
     plan = tmp_path / "sample.yaml"
     text = (SAMPLES / "sendmail-mbox.yaml").read_text()
-    text = text.replace(
-        "{host: new, run: /root/bin/create-accounts", "{host: newer, run: /root/bin/create-accounts"
-    )
+    text = text.replace("{host: new, run: /root/bin/create-accounts", "{host: newer, run: /root/bin/create-accounts")
     text = text.replace("ttl: 600\n", "ttl: 600\nttl: 300\n")
     plan.write_text(text)
     result = cockpit("check", "sample.yaml", cwd=tmp_path)
@@ -61,10 +54,7 @@ def test_mixed_good_and_bad_exits_2_and_still_checks_all(tmp_path: Path) -> None
     result = cockpit("check", str(tmp_path / "empty.yaml"), str(SAMPLES / "demo.yaml"))
     assert result.returncode == 2
     assert "demo.yaml: ok" in result.stdout
-    assert (
-        result.stderr
-        == f"{tmp_path / 'empty.yaml'}:1:1: the file is empty; a plan starts with 'version: 1'\n"
-    )
+    assert result.stderr == f"{tmp_path / 'empty.yaml'}:1:1: the file is empty; a plan starts with 'version: 1'\n"
 
 
 def test_check_needs_a_plan() -> None:

@@ -71,9 +71,7 @@ def test_unknown_nested_key_suggests_the_closest() -> None:
 
 def test_unknown_step_key_suggests_a_kind() -> None:
     text = replace("- wait_dns: {ttl_at_most: 600}", "- wait_dsn: {ttl_at_most: 600}")
-    assert errors(text) == [
-        "p.yaml:18:9: step 2 of phase 'before': unknown key 'wait_dsn' (did you mean 'wait_dns'?)"
-    ]
+    assert errors(text) == ["p.yaml:18:9: step 2 of phase 'before': unknown key 'wait_dsn' (did you mean 'wait_dns'?)"]
 
 
 def test_unknown_key_inside_a_step_suggests_the_closest() -> None:
@@ -90,9 +88,7 @@ def test_duplicate_keys_are_errors() -> None:
 
 
 def test_duplicate_keys_in_flow_mappings() -> None:
-    text = replace(
-        "{address: old.example.net, user: root}", "{address: old.example.net, user: root, user: x}"
-    )
+    text = replace("{address: old.example.net, user: root}", "{address: old.example.net, user: root, user: x}")
     assert errors(text) == ["p.yaml:10:47: duplicate key 'user' (first at line 10)"]
 
 
@@ -122,9 +118,7 @@ def test_sexagesimal_is_flagged() -> None:
 
 def test_bad_duration() -> None:
     text = replace("phases:", "dns: {interval: 60x}\nphases:")
-    assert errors(text) == [
-        "p.yaml:14:17: dns.interval: expected a duration like 90s, 10m or 1h30m, got '60x'"
-    ]
+    assert errors(text) == ["p.yaml:14:17: dns.interval: expected a duration like 90s, 10m or 1h30m, got '60x'"]
 
 
 def test_negative_interval() -> None:
@@ -136,8 +130,7 @@ def test_inline_secret_is_refused_without_echoing_it() -> None:
     text = replace("dnskey: {env: COCKPIT_TSIG}", "dnskey: hunter2-canary")
     (line,) = errors(text)
     assert (
-        line
-        == "p.yaml:13:11: secret 'dnskey': a secret is never written in the plan; use {file: PATH} or {env: NAME}"
+        line == "p.yaml:13:11: secret 'dnskey': a secret is never written in the plan; use {file: PATH} or {env: NAME}"
     )
     assert "hunter2" not in line
 
@@ -169,9 +162,7 @@ def test_unknown_secret_and_mx_state_in_dns_update() -> None:
 def test_dns_update_needs_a_ttl_somewhere() -> None:
     text = replace("ttl: 600\n", "").replace("{ttl_at_most: 600}", "{mx: old}")
     text += "      - dns_update: {server: ns1.example.com, key: dnskey, mx: new}\n"
-    assert errors(text) == [
-        "p.yaml:19:9: step 4 of phase 'before': dns_update needs 'ttl' (or set the plan's 'ttl')"
-    ]
+    assert errors(text) == ["p.yaml:19:9: step 4 of phase 'before': dns_update needs 'ttl' (or set the plan's 'ttl')"]
 
 
 def test_transfer_endpoints_must_name_plan_hosts() -> None:
@@ -196,9 +187,7 @@ def test_phase_names_are_unique() -> None:
 
 def test_mx_states_must_differ() -> None:
     text = replace("parking: parked.new-host.net.", "parking: Mail.Old-Host.net")
-    assert errors(text) == [
-        "p.yaml:7:12: MX state 'parking' has the same records as 'old'; each state must differ"
-    ]
+    assert errors(text) == ["p.yaml:7:12: MX state 'parking' has the same records as 'old'; each state must differ"]
 
 
 def test_wait_dns_needs_one_condition() -> None:
@@ -210,9 +199,7 @@ def test_wait_dns_needs_one_condition() -> None:
 
 def test_literal_choice() -> None:
     text = BASE + "      - port: {address: a.example.net, port: 25, expect: closd}\n"
-    assert errors(text) == [
-        "p.yaml:20:58: step 4 of phase 'before': expect: expected 'open' or 'closed', got 'closd'"
-    ]
+    assert errors(text) == ["p.yaml:20:58: step 4 of phase 'before': expect: expected 'open' or 'closed', got 'closd'"]
 
 
 def test_step_with_two_kinds() -> None:
@@ -232,9 +219,7 @@ def test_common_key_given_twice() -> None:
         "- ssh: {host: new, run: /root/bin/create-accounts}",
         "- ssh: {host: new, run: x, id: a}\n        id: b",
     )
-    assert errors(text) == [
-        "p.yaml:20:9: step 3 of phase 'before': 'id' is given twice (beside 'ssh' and inside it)"
-    ]
+    assert errors(text) == ["p.yaml:20:9: step 3 of phase 'before': 'id' is given twice (beside 'ssh' and inside it)"]
 
 
 def test_mapping_kind_written_as_scalar() -> None:
@@ -263,8 +248,6 @@ def test_bad_domain_and_nameserver() -> None:
 
 
 def test_many_errors_are_reported_together_in_file_order() -> None:
-    text = (
-        replace("ttl: 600", "ttl: -1").replace("{host: new, run:", "{host: newer, run:").replace("tml", "x")
-    )
+    text = replace("ttl: 600", "ttl: -1").replace("{host: new, run:", "{host: newer, run:").replace("tml", "x")
     found = errors(text)
     assert [line.split(":")[1] for line in found] == ["4", "19"]

@@ -68,9 +68,7 @@ def test_billion_laughs() -> None:
 
 
 def test_recursive_alias() -> None:
-    assert "h.yaml:2:4: an alias refers to the collection that contains it" in all_errors(
-        "version: 1\nx: &x [*x]\n"
-    )
+    assert "h.yaml:2:4: an alias refers to the collection that contains it" in all_errors("version: 1\nx: &x [*x]\n")
 
 
 def test_deep_nesting() -> None:
@@ -92,16 +90,11 @@ def test_fifty_megabytes_is_refused_before_parsing(tmp_path: Path) -> None:
         handle.write(b"0]\n")
     with pytest.raises(PlanError) as info:
         load_plan(big)
-    assert [str(i) for i in info.value.issues] == [
-        f"{big}:1:1: the file is 55.0 MB; a plan is at most 1024 KiB"
-    ]
+    assert [str(i) for i in info.value.issues] == [f"{big}:1:1: the file is 55.0 MB; a plan is at most 1024 KiB"]
 
 
 def test_two_documents() -> None:
-    assert (
-        one_error("version: 1\n---\nname: x\n")
-        == "h.yaml:2:1: the file holds more than one YAML document ('---')"
-    )
+    assert one_error("version: 1\n---\nname: x\n") == "h.yaml:2:1: the file holds more than one YAML document ('---')"
 
 
 def test_syntax_error_is_located() -> None:
@@ -109,16 +102,13 @@ def test_syntax_error_is_located() -> None:
 
 
 def test_unsupported_tag() -> None:
-    assert (
-        "h.yaml:2:7: YAML tag tag:yaml.org,2002:python/object:os.system is not supported in a plan"
-        in all_errors("version: 1\nname: !!python/object:os.system x\n")
+    assert "h.yaml:2:7: YAML tag tag:yaml.org,2002:python/object:os.system is not supported in a plan" in all_errors(
+        "version: 1\nname: !!python/object:os.system x\n"
     )
 
 
 def test_non_scalar_key() -> None:
-    assert "h.yaml:2:1: a key must be a plain name, not a list or mapping" in all_errors(
-        "version: 1\n[a, b]: c\n"
-    )
+    assert "h.yaml:2:1: a key must be a plain name, not a list or mapping" in all_errors("version: 1\n[a, b]: c\n")
 
 
 def test_missing_file(tmp_path: Path) -> None:

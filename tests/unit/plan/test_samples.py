@@ -72,6 +72,4 @@ def test_demo_sample_walks_the_three_windows() -> None:
     steps = [s for _, s in plan.steps()]
     assert [p.name for p in plan.phases] == ["before", "during", "after"]
     assert any(isinstance(s, TransferStep) for s in steps)
-    assert all(
-        s.idempotent for s in steps if isinstance(s, SshStep | TransferStep) and s.id != "forward-stragglers"
-    )
+    assert all(s.idempotent for s in steps if isinstance(s, SshStep | TransferStep) and s.id != "forward-stragglers")
