@@ -8,6 +8,8 @@ import click
 
 from cockpit import __version__
 from cockpit.commands.check import check
+from cockpit.commands.report import report
+from cockpit.commands.run import run
 from cockpit.commands.schema import schema
 
 
@@ -19,6 +21,8 @@ def cli() -> None:
 
 cli.add_command(check)
 cli.add_command(schema)
+cli.add_command(run)
+cli.add_command(report)
 
 
 def main() -> None:

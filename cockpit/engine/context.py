@@ -1,0 +1,72 @@
+"""What a step kind gets to do its work: the step, the clock, the services, and ways to report."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from cockpit.engine.clock import Clock
+from cockpit.engine.events import Event, OutputLine, StepProgress
+from cockpit.engine.states import StepState
+from cockpit.plan import Plan, StepBase
+
+T = TypeVar("T")
+
+
+class StepFailed(Exception):
+    """The step did not reach its goal; the message is the one line the operator sees."""
+
+
+class StepSkipped(Exception):
+    """The operator skipped the step while it waited (the reason is in the message)."""
+
+
+@dataclass
+class StepContext:
+    plan: Plan
+    base_dir: Path
+    """The plan's folder: relative paths in the plan are taken from here."""
+    step: StepBase
+    attempt: int
+    clock: Clock
+    dry_run: bool
+    publish: Callable[[Event], None]
+    set_state: Callable[[StepState, str], None]
+    """Move the step into a waiting form (waiting-dns, counting-down, ...) with a detail line."""
+    ask_operator: Callable[[str], Awaitable[str]]
+    """Wait for the operator's answer to a confirm step: returns "confirm"; raises StepSkipped."""
+    services: Any
+    """The run's services (DNS watcher, SSH connections, secrets); see cockpit.engine.services."""
+
+    def output(self, host: str, stream: str, text: str) -> None:
+        self.publish(OutputLine(self.clock.now(), self.step.id, host, stream, text))
+
+    def info(self, text: str) -> None:
+        self.output("cockpit", "info", text)
+
+    def progress(self, text: str, done: int = 0, total: int = 0) -> None:
+        self.publish(StepProgress(self.clock.now(), self.step.id, text, done, total))
+
+
+async def bounded(clock: Clock, seconds: float | None, work: Awaitable[T], what: str) -> T:
+    """Await `work`, failing the step when it takes longer than `seconds` by the run's clock."""
+    if seconds is None:
+        return await work
+    task = asyncio.ensure_future(work)
+    timer = asyncio.ensure_future(clock.sleep(seconds))
+    try:
+        await asyncio.wait({task, timer}, return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        task.cancel()
+        timer.cancel()
+        await asyncio.gather(task, timer, return_exceptions=True)
+        raise
+    if task.done():
+        timer.cancel()
+        return task.result()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    raise StepFailed(f"{what} timed out after {seconds:g} s")

@@ -1,0 +1,192 @@
+"""The one stream every face of a run consumes: frozen events, published in order to every listener.
+
+Listeners are called synchronously, in the order they subscribed. The journal subscribes first, so by the
+time `publish` returns an intent or a decision is on disk and the engine may go on to the side effect.
+Listeners that live elsewhere (the TUI) hand the event over to their own loop without blocking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from cockpit.engine.states import StepState
+
+
+@dataclass(frozen=True)
+class Event:
+    at: float
+    """Wall-clock time (seconds since the epoch)."""
+
+    journaled: ClassVar[bool] = True
+    durable: ClassVar[bool] = False
+    """Fsync the journal after writing it (intents and confirmations)."""
+
+
+@dataclass(frozen=True)
+class RunStarted(Event):
+    plan_name: str
+    plan_sha256: str
+    mode: str
+    dry_run: bool
+    resumed: bool
+    step_ids: tuple[str, ...]
+    step_titles: tuple[str, ...] = ()
+    mx_states: tuple[str, ...] = ()
+    """The plan's MX state names in order: the first is where mail starts, the last where it ends."""
+
+
+@dataclass(frozen=True)
+class RunFinished(Event):
+    outcome: str
+    """done, failed, aborted or stopped (a signal or quit; resumable)."""
+    exit_code: int
+    durable: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class StepChanged(Event):
+    step_id: str
+    state: StepState
+    attempt: int = 0
+    detail: str = ""
+    """Why: the failure, the skip reason, the last result."""
+
+
+@dataclass(frozen=True)
+class StepIntent(Event):
+    """About to change something on a server: written and synced before the change starts."""
+
+    step_id: str
+    attempt: int
+    action: str
+    durable: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class StepProgress(Event):
+    """A waiting step's progress in words: `2 of 4 pairs serve parking`."""
+
+    step_id: str
+    text: str
+    done: int = 0
+    total: int = 0
+    journaled: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class OutputLine(Event):
+    step_id: str
+    host: str
+    stream: str
+    """stdout, stderr, or info (the cockpit's own remarks on the step)."""
+    text: str
+
+
+@dataclass(frozen=True)
+class TransferProgress(Event):
+    step_id: str
+    done_bytes: int
+    total_bytes: int | None
+    rate: float
+    """Bytes per second."""
+    eta: float | None
+    journaled: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class Decision(Event):
+    """What the operator (or --yes / --decide) said about a step."""
+
+    step_id: str
+    action: str
+    """go, confirm, decline, skip, retry, abort, rerun, mark-done, pause, resume, extend."""
+    source: str
+    """operator, --yes, --decide, auto."""
+    reason: str = ""
+    durable: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class CountdownSet(Event):
+    """A countdown's deadline as wall-clock time, so a restarted cockpit continues it."""
+
+    step_id: str
+    deadline: float
+    total: float
+    paused_remaining: float | None = None
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class CountdownTick(Event):
+    step_id: str
+    remaining: float
+    total: float
+    paused: bool
+    journaled: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class DnsFlip(Event):
+    """A (domain, nameserver) pair changed the MX state it serves."""
+
+    domain: str
+    nameserver: str
+    before: str | None
+    after: str
+    ttl: int | None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class DnsRound(Event):
+    """One polling round of every pair; `snapshot` is the DNS layer's frozen snapshot."""
+
+    snapshot: Any
+    journaled: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class Asking(Event):
+    """The run waits for the operator: which step, what kind of answer, and the question."""
+
+    step_id: str
+    kind: str
+    """gate, confirm, failed or interrupted."""
+    question: str
+    answers: tuple[str, ...]
+    journaled: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class Notice(Event):
+    level: str
+    """info, warning or error."""
+    text: str
+
+
+Listener = Callable[[Event], None]
+
+
+@dataclass
+class EventBus:
+    """Synchronous fan-out; a listener that raises is removed and reported, never stops the run."""
+
+    listeners: list[Listener] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        self.listeners.append(listener)
+        return lambda: self.listeners.remove(listener) if listener in self.listeners else None
+
+    def publish(self, event: Event) -> None:
+        for listener in list(self.listeners):
+            try:
+                listener(event)
+            except Exception as exc:
+                if getattr(listener, "critical", False):
+                    raise
+                self.listeners.remove(listener)
+                self.failures.append(f"{getattr(listener, '__qualname__', listener)}: {type(exc).__name__}")

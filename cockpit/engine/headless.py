@@ -1,0 +1,101 @@
+"""The headless face of a run: one line per event on stdout, answers from stdin (y / n / s) unless --yes.
+
+Countdowns print every 10 %; output lines are prefixed with the host and stream; DNS rounds are silent,
+DNS flips are not.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+from cockpit.engine.events import (
+    CountdownSet,
+    CountdownTick,
+    Decision,
+    DnsFlip,
+    Event,
+    Notice,
+    OutputLine,
+    RunFinished,
+    RunStarted,
+    StepChanged,
+    StepIntent,
+    StepProgress,
+    TransferProgress,
+)
+from cockpit.engine.states import StepState
+from cockpit.plan.values import format_duration
+
+
+class HeadlessPrinter:
+    """Formats events as timestamped lines and hands them to `write` (stdout in the CLI)."""
+
+    def __init__(self, write: Callable[[str], None]) -> None:
+        self.write = write
+        self._countdown_decile: dict[str, int] = {}
+        self._progress: dict[str, str] = {}
+        self._transfer_decile: dict[str, int] = {}
+
+    def __call__(self, event: Event) -> None:
+        text = self.format(event)
+        if text is not None:
+            stamp = time.strftime("%H:%M:%S", time.localtime(event.at))
+            self.write(f"{stamp} {text}")
+
+    def format(self, event: Event) -> str | None:
+        if isinstance(event, RunStarted):
+            how = "resuming" if event.resumed else "starting"
+            dry = ", dry run" if event.dry_run else ""
+            return f"{how} '{event.plan_name}' ({event.mode} mode{dry}, {len(event.step_ids)} steps)"
+        if isinstance(event, RunFinished):
+            return f"run {event.outcome} (exit {event.exit_code})"
+        if isinstance(event, StepChanged):
+            if event.state in (StepState.COUNTING_DOWN,):
+                return None
+            detail = f": {event.detail}" if event.detail else ""
+            return f"[{event.step_id}] {event.state.value}{detail}"
+        if isinstance(event, StepIntent):
+            return None
+        if isinstance(event, StepProgress):
+            if self._progress.get(event.step_id) == event.text:
+                return None
+            self._progress[event.step_id] = event.text
+            return f"[{event.step_id}] {event.text}"
+        if isinstance(event, OutputLine):
+            return f"[{event.step_id}] {event.host} {event.stream}: {event.text}"
+        if isinstance(event, Decision):
+            reason = f" ({event.reason})" if event.reason else ""
+            return f"[{event.step_id}] {event.action} by {event.source}{reason}"
+        if isinstance(event, CountdownSet):
+            state = (
+                "paused"
+                if event.paused_remaining is not None
+                else "until " + time.strftime("%H:%M:%S", time.localtime(event.deadline))
+            )
+            return f"[{event.step_id}] countdown {format_duration(event.total)} {state} — {event.why}"
+        if isinstance(event, CountdownTick):
+            if event.total <= 0:
+                return None
+            decile = int((1 - event.remaining / event.total) * 10)
+            if self._countdown_decile.get(event.step_id) == decile:
+                return None
+            self._countdown_decile[event.step_id] = decile
+            left = format_duration(math.ceil(event.remaining))
+            return f"[{event.step_id}] countdown {decile * 10}% — {left} left"
+        if isinstance(event, TransferProgress):
+            if not event.total_bytes:
+                return None
+            decile = int(event.done_bytes * 10 / event.total_bytes)
+            if self._transfer_decile.get(event.step_id) == decile:
+                return None
+            self._transfer_decile[event.step_id] = decile
+            eta = f", {format_duration(event.eta)} left" if event.eta is not None else ""
+            return f"[{event.step_id}] transfer {decile * 10}% at {event.rate / 1e6:.1f} MB/s{eta}"
+        if isinstance(event, DnsFlip):
+            ttl = f" (TTL {event.ttl})" if event.ttl is not None else ""
+            return f"dns {event.domain} @{event.nameserver}: {event.before or '-'} → {event.after}{ttl}"
+        if isinstance(event, Notice):
+            return f"{event.level}: {event.text}"
+        return None

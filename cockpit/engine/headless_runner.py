@@ -1,0 +1,136 @@
+"""`cockpit run --headless`: the run on a plain terminal or pipe, answering prompts from stdin.
+
+SIGHUP and SIGTERM stop the run cleanly (journal flushed, exit 129 / 143); Ctrl+C stops at once when no
+step is running, and asks for a second Ctrl+C when one is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Callable
+
+from cockpit.engine.events import Asking, Event, EventBus, Notice
+from cockpit.engine.headless import HeadlessPrinter
+from cockpit.engine.run import PlanRun
+
+KEYS = {
+    "gate": {"y": "go", "s": "skip"},
+    "confirm": {"y": "go", "s": "skip"},
+    "failed": {"r": "retry", "s": "skip"},
+    "interrupted": {"r": "rerun", "d": "mark-done", "s": "skip"},
+}
+MENUS = {
+    "gate": "[y]es / [n]o, stop here / [s]kip",
+    "confirm": "[y]es, done / [n]o, stop here / [s]kip",
+    "failed": "[r]etry / [s]kip / [n]o, stop here",
+    "interrupted": "[r]erun / [d]one already / [s]kip / [n]o, stop here",
+}
+SECOND_INTERRUPT_WINDOW = 3.0
+
+
+class StdinAnswers:
+    """Reads one line per prompt from stdin without blocking the event loop."""
+
+    def __init__(self, run: PlanRun, write: Callable[[str], None]) -> None:
+        self.run = run
+        self.write = write
+        self.reader: asyncio.StreamReader | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    async def open(self) -> None:
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader(limit=64 * 1024)
+        try:
+            await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+        except (ValueError, OSError):
+            data = sys.stdin.read() if not sys.stdin.closed else ""
+            reader.feed_data(data.encode())
+            reader.feed_eof()
+        self.reader = reader
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, Asking) and (self.task is None or self.task.done()):
+            self.task = asyncio.ensure_future(self._answer(event))
+
+    async def _line(self, prompt: str) -> str | None:
+        assert self.reader is not None
+        self.write(prompt)
+        try:
+            data = await self.reader.readline()
+        except (ValueError, OSError):
+            return None
+        return data.decode("utf-8", "replace").strip() if data else None
+
+    async def _answer(self, asking: Asking) -> None:
+        keys = KEYS[asking.kind]
+        while self.run.prompt is not None and self.run.prompt.step_id == asking.step_id:
+            line = await self._line(f"[{asking.step_id}] {asking.question} — {MENUS[asking.kind]}? ")
+            if line is None:
+                self.write("stdin closed: stopping (the journal lets you resume)")
+                self.run.stop("stopped", 1)
+                return
+            choice = line[:1].lower()
+            if choice == "n":
+                self.run.stop("stopped", 1)
+                return
+            action = keys.get(choice)
+            if action is None:
+                self.write(f"answer one of: {MENUS[asking.kind]}")
+                continue
+            reason = ""
+            if action == "skip":
+                reason = await self._line("reason for skipping: ") or ""
+                if not reason:
+                    self.write("a skip needs a reason")
+                    continue
+            result = self.run.answer(action, reason)
+            if not result.ok:
+                self.write(result.message)
+            return
+
+
+def install_signals(run: PlanRun, bus: EventBus, now: Callable[[], float]) -> Callable[[], None]:
+    loop = asyncio.get_running_loop()
+    last_interrupt = [0.0]
+
+    def on_interrupt() -> None:
+        running = run.running_step()
+        if running and now() - last_interrupt[0] > SECOND_INTERRUPT_WINDOW:
+            last_interrupt[0] = now()
+            text = (
+                f"step {running} is running: press Ctrl+C again within {SECOND_INTERRUPT_WINDOW:g} s "
+                "to stop it and the run (the journal lets you resume)"
+            )
+            bus.publish(Notice(now(), "warning", text))
+            return
+        run.stop("stopped", 130)
+
+    handlers = {
+        signal.SIGHUP: lambda: run.stop("stopped", 129),
+        signal.SIGTERM: lambda: run.stop("stopped", 143),
+        signal.SIGINT: on_interrupt,
+    }
+    for signum, handler in handlers.items():
+        loop.add_signal_handler(signum, handler)
+
+    def remove() -> None:
+        for signum in handlers:
+            loop.remove_signal_handler(signum)
+
+    return remove
+
+
+def over_ssh_outside_multiplexer() -> bool:
+    """Started in an SSH session but not inside tmux or screen: a dropped connection stops the cockpit."""
+    return bool(os.environ.get("SSH_CONNECTION")) and not (os.environ.get("TMUX") or os.environ.get("STY"))
+
+
+def printer_to_stdout() -> HeadlessPrinter:
+    def write(line: str) -> None:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+    return HeadlessPrinter(write)

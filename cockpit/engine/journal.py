@@ -1,0 +1,186 @@
+"""The run journal: append-only JSON Lines beside the plan, one `os.write` per record, each with a checksum.
+
+A record is written whole or not at all as far as a crash of this process goes (one write on an O_APPEND
+descriptor); a torn last line (power loss) is detected by its checksum and ignored on reading. Intents and
+decisions are fsynced before the engine acts on them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import zlib
+from collections import deque
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from cockpit.engine.events import Event, OutputLine, StepChanged
+
+FORMAT = 1
+MAX_OUTPUT_HEAD = 400
+"""Output lines journaled at the start of each step attempt; after that only the last MAX_OUTPUT_TAIL."""
+MAX_OUTPUT_TAIL = 200
+MAX_LINE_CHARS = 2000
+
+
+class JournalError(Exception):
+    """The journal cannot be read or written; the message says which file and what to do."""
+
+
+def journal_path(plan_path: Path) -> Path:
+    return plan_path.resolve().parent / ".cockpit" / f"{plan_path.stem}.journal"
+
+
+def _checksum(body: str) -> str:
+    return f"{zlib.crc32(body.encode()):08x}"
+
+
+def encode(record: dict[str, Any]) -> bytes:
+    body = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default)
+    return f'{body[:-1]},"crc":"{_checksum(body)}"}}\n'.encode()
+
+
+def _default(value: object) -> object:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not journaled")
+
+
+def decode(line: bytes) -> dict[str, Any] | None:
+    """The record, or None when the line is torn or its checksum does not match."""
+    if not line.endswith(b"\n"):
+        return None
+    try:
+        text = line.decode()
+        head, sep, tail = text.rstrip("\n").rpartition(',"crc":"')
+        if not sep or not tail.endswith('"}') or len(tail) != 10:
+            return None
+        body = head + "}"
+        if _checksum(body) != tail[:8]:
+            return None
+        record = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def event_record(event: Event) -> dict[str, Any]:
+    record: dict[str, Any] = {"type": type(event).__name__}
+    for item in dataclasses.fields(event):
+        record[item.name] = getattr(event, item.name)
+    return record
+
+
+class JournalWriter:
+    """Appends records; subscribed first on the event bus, and critical: a failed write stops the run."""
+
+    critical = True
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._fd: int | None = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        self._seq = 0
+        self._head: dict[tuple[str, int], int] = {}
+        self._tail: dict[tuple[str, int], deque[dict[str, Any]]] = {}
+        self._omitted: dict[tuple[str, int], int] = {}
+        self._attempt: dict[str, int] = {}
+
+    def write(self, record: dict[str, Any], *, durable: bool = False) -> None:
+        if self._fd is None:
+            raise JournalError(f"{self.path}: journal is closed")
+        self._seq += 1
+        data = encode({"seq": self._seq, "v": FORMAT, **record})
+        try:
+            written = os.write(self._fd, data)
+            if written != len(data):
+                raise JournalError(f"{self.path}: short write ({written} of {len(data)} bytes); is the disk full?")
+            if durable:
+                os.fsync(self._fd)
+        except OSError as exc:
+            raise JournalError(f"{self.path}: cannot write the journal: {exc.strerror}") from None
+
+    def __call__(self, event: Event) -> None:
+        if not event.journaled:
+            return
+        if isinstance(event, OutputLine):
+            self._output(event)
+            return
+        if isinstance(event, StepChanged):
+            self._attempt[event.step_id] = event.attempt
+            if not event.state.active:
+                self._flush_tail(event.step_id, event.attempt)
+        self.write(event_record(event), durable=event.durable)
+
+    def _output(self, event: OutputLine) -> None:
+        key = (event.step_id, self._attempt.get(event.step_id, 0))
+        record = event_record(event)
+        if len(event.text) > MAX_LINE_CHARS:
+            record["text"] = event.text[:MAX_LINE_CHARS] + " [cut]"
+        count = self._head.get(key, 0)
+        if count < MAX_OUTPUT_HEAD:
+            self._head[key] = count + 1
+            self.write(record)
+            return
+        tail = self._tail.setdefault(key, deque(maxlen=MAX_OUTPUT_TAIL))
+        if len(tail) == tail.maxlen:
+            self._omitted[key] = self._omitted.get(key, 0) + 1
+        tail.append(record)
+
+    def _flush_tail(self, step_id: str, attempt: int) -> None:
+        key = (step_id, attempt)
+        omitted = self._omitted.pop(key, 0)
+        if omitted:
+            self.write({"type": "OutputOmitted", "step_id": step_id, "lines": omitted})
+        for record in self._tail.pop(key, ()):
+            self.write(record)
+        self._head.pop(key, None)
+
+    def sync(self) -> None:
+        if self._fd is not None:
+            os.fsync(self._fd)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            for step_id, attempt in list(self._tail):
+                self._flush_tail(step_id, attempt)
+            os.fsync(self._fd)
+            os.close(self._fd)
+            self._fd = None
+
+
+@dataclass(frozen=True)
+class JournalContents:
+    records: tuple[dict[str, Any], ...]
+    torn_tail: bool
+    """The last line was incomplete or damaged and was ignored."""
+
+
+def read_journal(path: Path) -> JournalContents:
+    """Every intact record; a damaged line before the last is an error (the file was edited or corrupted)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return JournalContents((), False)
+    except OSError as exc:
+        raise JournalError(f"{path}: cannot read the journal: {exc.strerror}") from None
+    lines = data.splitlines(keepends=True)
+    records: list[dict[str, Any]] = []
+    torn = False
+    for number, line in enumerate(lines, start=1):
+        record = decode(line)
+        if record is None:
+            if number == len(lines):
+                torn = True
+                break
+            raise JournalError(
+                f"{path}:{number}: damaged journal record (checksum mismatch); "
+                "the journal was edited or the disk is failing — move it away to start over (--fresh)"
+            )
+        records.append(record)
+    return JournalContents(tuple(records), torn)

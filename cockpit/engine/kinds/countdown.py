@@ -1,0 +1,107 @@
+"""`countdown`: a deadline stored as wall-clock time (so a restarted cockpit continues it), which the
+operator can pause, resume and extend. `old_ttl` counts the largest TTL the old MX had on any nameserver,
+from the moment the last nameserver stopped serving it."""
+
+from __future__ import annotations
+
+import asyncio
+
+from cockpit.engine.context import StepContext, StepFailed
+from cockpit.engine.events import CountdownSet, CountdownTick
+from cockpit.engine.states import StepState
+from cockpit.plan import OLD_TTL, CountdownStep
+from cockpit.plan.values import format_duration
+
+TICK = 1.0
+
+
+class CountdownKind:
+    """Runs one countdown; the engine forwards pause/resume/extend to the running instance."""
+
+    def __init__(self) -> None:
+        self.deadline = 0.0
+        self.total = 0.0
+        self.paused_remaining: float | None = None
+        self.why = ""
+        self._ctx: StepContext | None = None
+        self._changed = asyncio.Event()
+
+    async def run(self, ctx: StepContext) -> str:
+        step = ctx.step
+        assert isinstance(step, CountdownStep)
+        self._ctx = ctx
+        resumed = ctx.services.countdown_state(step.id)
+        if resumed is not None:
+            self.deadline, self.total, self.paused_remaining, self.why = resumed
+            self.why = self.why or "resumed"
+        elif step.wait == OLD_TTL:
+            ttl, since, what = ctx.services.old_ttl()
+            if ttl is None:
+                raise StepFailed(what)
+            self.total, self.deadline = float(ttl), since + ttl
+            self.why = what
+        else:
+            assert isinstance(step.wait, float)
+            self.total = step.wait
+            self.deadline = ctx.clock.now() + step.wait
+            self.why = f"{format_duration(step.wait)} as planned"
+        self._announce()
+        while True:
+            remaining = self.remaining()
+            paused = self.paused_remaining is not None
+            ctx.set_state(
+                StepState.COUNTING_DOWN,
+                f"{format_duration(max(remaining, 0))} left" + (" (paused)" if paused else ""),
+            )
+            ctx.publish(CountdownTick(ctx.clock.now(), step.id, max(remaining, 0.0), self.total, paused))
+            if remaining <= 0 and not paused:
+                return f"waited {format_duration(self.total)}: {self.why}"
+            self._changed.clear()
+            sleeper = asyncio.ensure_future(ctx.clock.sleep(min(TICK, remaining) if not paused else TICK))
+            changed = asyncio.ensure_future(self._changed.wait())
+            try:
+                await asyncio.wait({sleeper, changed}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in (sleeper, changed):
+                    task.cancel()
+                await asyncio.gather(sleeper, changed, return_exceptions=True)
+
+    def remaining(self) -> float:
+        if self.paused_remaining is not None:
+            return self.paused_remaining
+        assert self._ctx is not None
+        return self.deadline - self._ctx.clock.now()
+
+    def pause(self) -> bool:
+        if self.paused_remaining is not None or self._ctx is None:
+            return False
+        self.paused_remaining = max(self.remaining(), 0.0)
+        self._announce()
+        return True
+
+    def resume(self) -> bool:
+        if self.paused_remaining is None or self._ctx is None:
+            return False
+        self.deadline = self._ctx.clock.now() + self.paused_remaining
+        self.paused_remaining = None
+        self._announce()
+        return True
+
+    def extend(self, seconds: float) -> bool:
+        if self._ctx is None:
+            return False
+        self.total += seconds
+        if self.paused_remaining is not None:
+            self.paused_remaining += seconds
+        else:
+            self.deadline += seconds
+        self._announce()
+        return True
+
+    def _announce(self) -> None:
+        assert self._ctx is not None
+        ctx = self._ctx
+        ctx.publish(
+            CountdownSet(ctx.clock.now(), ctx.step.id, self.deadline, self.total, self.paused_remaining, self.why)
+        )
+        self._changed.set()

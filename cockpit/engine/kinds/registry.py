@@ -1,0 +1,27 @@
+"""Which class runs which step kind."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from cockpit.engine.context import StepContext, StepFailed
+from cockpit.engine.kinds.confirm import ConfirmKind
+from cockpit.engine.kinds.countdown import CountdownKind
+from cockpit.engine.kinds.port import PortKind
+from cockpit.plan import StepBase
+
+
+class StepKind(Protocol):
+    async def run(self, ctx: StepContext) -> str: ...
+
+
+def make_kind(step: StepBase) -> StepKind:
+    kinds: dict[str, type[StepKind]] = {
+        "confirm": ConfirmKind,
+        "countdown": CountdownKind,
+        "port": PortKind,
+    }
+    kind: str = getattr(step, "kind", "")
+    if kind not in kinds:
+        raise StepFailed(f"step kind '{kind}' cannot run in this version of the cockpit")
+    return kinds[kind]()

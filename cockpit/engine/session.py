@@ -1,0 +1,92 @@
+"""Opening a run of a plan file: the lock, the journal (fresh, resumed or archived), and the plan check.
+
+Everything that can refuse a run does so here, before any step starts, with one line saying what to do.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from cockpit.engine.clock import Clock
+from cockpit.engine.events import EventBus, Notice
+from cockpit.engine.journal import JournalError, JournalWriter, journal_path, read_journal
+from cockpit.engine.lock import LockHeld, PlanLock, describe_stale
+from cockpit.engine.resume import ResumePoint, resume_point
+from cockpit.engine.run import PlanRun, RunOptions
+from cockpit.plan import PlanFile
+
+
+class SessionRefused(Exception):
+    """The run cannot start; the message is the one line to show."""
+
+
+@dataclass
+class Session:
+    """A run with its journal and lock; `close()` releases both whatever happened."""
+
+    run: PlanRun
+    journal: JournalWriter | None
+    lock: PlanLock | None
+    resume: ResumePoint
+
+    def close(self) -> None:
+        try:
+            if self.journal is not None:
+                self.journal.close()
+        finally:
+            if self.lock is not None:
+                self.lock.release()
+
+
+def open_session(
+    plan_file: PlanFile,
+    *,
+    options: RunOptions,
+    clock: Clock,
+    bus: EventBus,
+    services: object,
+    fresh: bool = False,
+    accept_plan_change: bool = False,
+) -> Session:
+    """Lock the plan, read its journal, and return a run ready to start (or resume)."""
+    base_dir = plan_file.path.resolve().parent
+    if options.dry_run:
+        run = PlanRun(plan_file.plan, plan_sha256=plan_file.sha256, base_dir=base_dir, clock=clock, bus=bus,
+                      services=services, options=options)  # fmt: skip
+        return Session(run, None, None, ResumePoint())
+    path = journal_path(plan_file.path)
+    lock = PlanLock(path.with_suffix(".lock"))
+    try:
+        lock.acquire()
+    except LockHeld as exc:
+        raise SessionRefused(str(exc)) from None
+    except OSError as exc:
+        raise SessionRefused(f"cannot create the lock beside the plan ({path.parent}): {exc.strerror}") from None
+    try:
+        if fresh and path.exists():
+            archived = path.with_name(f"{path.name}.{time.strftime('%Y%m%d-%H%M%S', time.localtime(clock.now()))}")
+            path.rename(archived)
+            bus.publish(Notice(clock.now(), "info", f"archived the previous journal as {archived.name}"))
+        contents = read_journal(path)
+        point = resume_point(contents.records)
+        if point.plan_sha256 is not None and point.plan_sha256 != plan_file.sha256 and not accept_plan_change:
+            raise SessionRefused(
+                f"{plan_file.path} changed since its journal began (journal plan sha256 {point.plan_sha256[:12]}, "
+                f"now {plan_file.sha256[:12]}): use --accept-plan-change to resume anyway, or --fresh to start over"
+            )
+        journal = JournalWriter(path)
+    except (JournalError, SessionRefused):
+        lock.release()
+        raise
+    except OSError as exc:
+        lock.release()
+        raise SessionRefused(f"cannot open the journal {path}: {exc.strerror}") from None
+    bus.subscribe(journal)
+    if lock.took_over:
+        bus.publish(Notice(clock.now(), "warning", describe_stale(lock.took_over)))
+    if contents.torn_tail:
+        bus.publish(Notice(clock.now(), "warning", "ignored a torn last record in the journal (a crash mid-write)"))
+    run = PlanRun(plan_file.plan, plan_sha256=plan_file.sha256, base_dir=base_dir, clock=clock, bus=bus,
+                  services=services, options=options, initial=point.states)  # fmt: skip
+    return Session(run, journal, lock, point)
