@@ -1,0 +1,54 @@
+"""Which of the plan's named MX states an observation serves: a state name, "other", or "mixed".
+
+A state is matched when every served record matches one of the state's records and every state record
+is served (a state record without a preference matches any preference). A set drawn from several states
+at once (the old and the new MX side by side) is "mixed"; anything else is "other". Only an OK answer
+has a state: a failure is never counted as any state, so it can never look "propagated".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from cockpit.dns.observation import MxEntry, Observation, Status
+from cockpit.plan.values import MxRecord
+
+OTHER = "other"
+MIXED = "mixed"
+
+MxStates = Mapping[str, tuple[MxRecord, ...]]
+"""The plan's `mx:` mapping: state name → the records that define it."""
+
+
+def _matches(entry: MxEntry, record: MxRecord) -> bool:
+    return entry.host == _absolute(record.host) and (record.preference is None or record.preference == entry.preference)
+
+
+def _absolute(host: str) -> str:
+    host = host.lower()
+    return host if host.endswith(".") else host + "."
+
+
+def classify_mx(mx: Iterable[MxEntry], states: MxStates) -> str:
+    """The state an MX set is in (first matching state in plan order), MIXED or OTHER."""
+    served = list(mx)
+    if not served:
+        return OTHER
+    partial: set[str] = set()
+    for name, records in states.items():
+        covered = [any(_matches(entry, record) for record in records) for entry in served]
+        if all(covered) and all(any(_matches(entry, record) for entry in served) for record in records):
+            return name
+        if any(covered):
+            partial.add(name)
+    every_entry_known = all(any(_matches(e, r) for rs in states.values() for r in rs) for e in served)
+    if every_entry_known and len(partial) > 1:
+        return MIXED
+    return OTHER
+
+
+def classify(observation: Observation, states: MxStates) -> str | None:
+    """The observation's state; None when it is not an OK answer, or when there are no states to match."""
+    if observation.status is not Status.OK or not states:
+        return None
+    return classify_mx(observation.mx, states)

@@ -1,0 +1,129 @@
+"""TSIG keys for RFC 2136 updates, read from a plan secret and kept out of every message and repr.
+
+Accepted forms: the file `tsig-keygen` writes (`key "NAME" { algorithm hmac-sha256; secret "…"; };`),
+or a one-line `[ALGORITHM:]NAME:SECRET` as `dig -y` takes it (handy in an environment variable).
+dnspython's own key object shows its secret in repr(), so one is built only at the moment of signing.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from pathlib import Path
+
+import dns.exception
+import dns.name
+import dns.tsig
+
+from cockpit.plan.models import Secret
+from cockpit.plan.secret_values import SecretError, read_secret
+
+ALGORITHMS = {
+    "hmac-md5": dns.tsig.HMAC_MD5,
+    "hmac-md5.sig-alg.reg.int": dns.tsig.HMAC_MD5,
+    "hmac-sha1": dns.tsig.HMAC_SHA1,
+    "hmac-sha224": dns.tsig.HMAC_SHA224,
+    "hmac-sha256": dns.tsig.HMAC_SHA256,
+    "hmac-sha384": dns.tsig.HMAC_SHA384,
+    "hmac-sha512": dns.tsig.HMAC_SHA512,
+}
+
+_COMMENTS = re.compile(r"/\*.*?\*/|//[^\n]*|#[^\n]*", re.DOTALL)
+_KEY = re.compile(r'key\s+("([^"]+)"|([^\s{]+))\s*\{(.*?)\}\s*;', re.DOTALL)
+_ALGORITHM = re.compile(r'algorithm\s+"?([A-Za-z0-9.-]+)"?\s*;')
+_SECRET = re.compile(r'secret\s+"([^"]*)"\s*;')
+
+
+class TsigKeyError(Exception):
+    """A TSIG key could not be loaded; the message says where from and why, never the secret."""
+
+
+class TsigKey:
+    """A key name, an algorithm and a secret that never shows itself."""
+
+    __slots__ = ("_secret", "algorithm", "name", "origin")
+
+    def __init__(self, name: str, algorithm: str, secret: bytes, origin: str) -> None:
+        self.name = name
+        """Absolute key name, as the server's configuration names it."""
+        self.algorithm = algorithm
+        self._secret = secret
+        self.origin = origin
+        """Where it was read from, safe to show."""
+
+    def dnspython_key(self) -> dns.tsig.Key:
+        """The key dnspython signs with; do not keep it, log it, or put it in an exception."""
+        return dns.tsig.Key(dns.name.from_text(self.name), self._secret, ALGORITHMS[self.algorithm])
+
+    def __repr__(self) -> str:
+        return f"TsigKey(name={self.name!r}, algorithm={self.algorithm!r}, secret=<redacted>, from {self.origin})"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return repr(self)
+
+    def __reduce__(self) -> str | tuple[object, ...]:
+        raise TypeError("a TsigKey cannot be pickled")
+
+
+def parse_tsig_key(text: str, origin: str) -> TsigKey:
+    """A key from `tsig-keygen` output or `[ALGORITHM:]NAME:SECRET`; `origin` names the source in errors."""
+    stripped = _COMMENTS.sub("", text).strip()
+    if not stripped:
+        raise TsigKeyError(f"no TSIG key in {origin} (it is empty)")
+    if stripped.startswith("key"):
+        return _parse_bind(stripped, origin)
+    if "\n" not in stripped and stripped.count(":") in (1, 2):
+        parts = stripped.split(":")
+        algorithm, name, secret = ("hmac-sha256", *parts) if len(parts) == 2 else parts
+        return _build(name, algorithm, secret, origin)
+    raise TsigKeyError(
+        f'no TSIG key in {origin}: expected a tsig-keygen file (key "NAME" {{ ... }};) or ALGORITHM:NAME:SECRET'
+    )
+
+
+def _parse_bind(text: str, origin: str) -> TsigKey:
+    keys = list(_KEY.finditer(text))
+    if not keys:
+        raise TsigKeyError(f'{origin}: cannot read the key statement (expected key "NAME" {{ ... }};)')
+    if len(keys) > 1:
+        raise TsigKeyError(f"{origin} holds {len(keys)} keys; put the one for this update in its own file")
+    match = keys[0]
+    name = match.group(2) or match.group(3)
+    body = match.group(4)
+    algorithm = _ALGORITHM.search(body)
+    secret = _SECRET.search(body)
+    if algorithm is None:
+        raise TsigKeyError(f"{origin}: key {name!r} has no algorithm")
+    if secret is None:
+        raise TsigKeyError(f"{origin}: key {name!r} has no secret")
+    return _build(name, algorithm.group(1), secret.group(1), origin)
+
+
+def _build(name: str, algorithm: str, secret: str, origin: str) -> TsigKey:
+    algorithm = algorithm.strip().lower().rstrip(".")
+    if algorithm not in ALGORITHMS:
+        known = ", ".join(a for a in ALGORITHMS if "." not in a)
+        raise TsigKeyError(f"{origin}: unknown TSIG algorithm {algorithm!r} (use one of {known})")
+    try:
+        absolute = dns.name.from_text(name.strip()).to_text()
+    except dns.exception.DNSException:
+        raise TsigKeyError(f"{origin}: {name!r} is not a valid key name") from None
+    try:
+        raw = base64.b64decode(secret.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise TsigKeyError(f"{origin}: the secret of key {absolute!r} is not valid base64") from None
+    if not raw:
+        raise TsigKeyError(f"{origin}: the secret of key {absolute!r} is empty")
+    return TsigKey(absolute, algorithm, raw, origin)
+
+
+def load_tsig_key(secret: Secret, base_dir: Path | None = None) -> TsigKey:
+    """The TSIG key a plan secret points to (a file or an environment variable)."""
+    try:
+        value = read_secret(secret, base_dir)
+    except SecretError as exc:
+        raise TsigKeyError(str(exc)) from None
+    return parse_tsig_key(value.reveal(), value.origin)

@@ -1,0 +1,138 @@
+"""The checklist pane: the step list and, under it, the selected step's details and what the run asks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import OptionList, Static
+
+from cockpit.engine.states import StepState
+from cockpit.plan import Plan, StepBase
+from cockpit.plan.values import format_duration
+from cockpit.ui.step_list import StepList
+from cockpit.ui.step_text import STATE_WORDS, exact_action, state_icon
+
+ANSWER_KEYS = {
+    "gate": "Enter runs it · s skips",
+    "confirm": "Enter confirms · s skips",
+    "failed": "Enter or r retries · s skips",
+    "interrupted": "r reruns · d marks done · s skips",
+}
+
+
+@dataclass
+class StepView:
+    """What the pane knows of a step: the plan's step and the latest state the run published."""
+
+    step: StepBase
+    phase: str
+    state: StepState
+    attempt: int
+    detail: str
+
+
+class ChecklistPane(Vertical):
+    """Steps by phase with state icons; the proposed step is pointed at and its question shown."""
+
+    DEFAULT_CSS = """
+    ChecklistPane {
+        StepList { height: 1fr; }
+        #step-detail {
+            height: auto; max-height: 8; padding: 0 1; background: $boost;
+            text-wrap: nowrap; text-overflow: ellipsis;
+        }
+    }
+    """
+
+    def __init__(
+        self,
+        plan: Plan,
+        steps: dict[str, StepView],
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self.plan = plan
+        self.steps = steps
+        self.asking: tuple[str, str, str] | None = None
+        """(step id, prompt kind, question) while the run waits for the operator."""
+        self.border_title = "Checklist"
+
+    def compose(self) -> ComposeResult:
+        phases: dict[str, list[tuple[str, str, StepState]]] = {}
+        for step_id, view in self.steps.items():
+            phases.setdefault(view.phase, []).append((step_id, view.step.label, view.state))
+        yield StepList(list(phases.items()), id="step-list")
+        yield Static(id="step-detail", markup=False)
+
+    def on_mount(self) -> None:
+        self._show_detail()
+
+    @property
+    def step_list(self) -> StepList:
+        return self.query_one(StepList)
+
+    def step_changed(self, step_id: str, state: StepState, attempt: int, detail: str) -> None:
+        view = self.steps.get(step_id)
+        if view is None:
+            return
+        view.state, view.attempt, view.detail = state, attempt, detail
+        self.step_list.set_state(step_id, state)
+        if step_id == self.step_list.selected_step:
+            self._show_detail()
+
+    def ask(self, asking: tuple[str, str, str] | None) -> None:
+        """The run's open question (or None once answered)."""
+        self.asking = asking
+        self.step_list.propose(asking[0] if asking else None)
+        self._show_detail()
+
+    def done_count(self) -> tuple[int, int]:
+        settled = sum(1 for view in self.steps.values() if view.state.settled)
+        return settled, len(self.steps)
+
+    @on(OptionList.OptionHighlighted)
+    def _highlighted(self) -> None:
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        step_id = self.step_list.selected_step
+        detail = self.query_one("#step-detail", Static)
+        if step_id is None or step_id not in self.steps:
+            detail.update("")
+            return
+        detail.update(self.describe(step_id))
+
+    def describe(self, step_id: str) -> Content:
+        view = self.steps[step_id]
+        step = view.step
+        attempt = f" · attempt {view.attempt}" if view.attempt > 1 else ""
+        lines = [
+            Content.assemble(
+                state_icon(view.state),
+                " ",
+                (STATE_WORDS[view.state], "bold"),
+                f"{attempt} · {getattr(step, 'kind', '')} · {step_id}",
+            )
+        ]
+        if view.detail:
+            lines.append(Content.assemble(("result: " if view.state.settled else "now: ", "$text-muted"), view.detail))
+        if self.asking is not None and self.asking[0] == step_id:
+            lines.append(Content.styled(ANSWER_KEYS.get(self.asking[1], ""), "bold $accent"))
+        for key, value in exact_action(self.plan, step):
+            lines.append(Content.assemble((f"{key}: ", "$text-muted"), value))
+        limits = []
+        if step.timeout is not None:
+            limits.append(f"timeout {format_duration(step.timeout)}")
+        if step.retries:
+            limits.append(f"{step.retries} automatic retries")
+        if limits:
+            lines.append(Content.styled(" · ".join(limits), "$text-muted"))
+        return Content("\n").join(lines)

@@ -1,0 +1,386 @@
+"""The cockpit: four panes fed by the engine's events, and the operator's keys, which call the run's
+command API. Every action exists as a binding (footer, `?`) and in the command palette."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
+
+from cockpit.engine.events import (
+    Asking,
+    CountdownSet,
+    CountdownTick,
+    DnsFlip,
+    Event,
+    Notice,
+    RunFinished,
+    RunStarted,
+    StepChanged,
+    StepProgress,
+)
+from cockpit.engine.prompts import CommandResult, Prompt, PromptKind
+from cockpit.engine.states import StepState
+from cockpit.ui.checklist_pane import ChecklistPane, StepView
+from cockpit.ui.confirm_screen import ConfirmScreen
+from cockpit.ui.countdown_pane import CountdownPane
+from cockpit.ui.downtime import Downtime
+from cockpit.ui.event_feed import EventFeed
+from cockpit.ui.header_bar import HeaderBar
+from cockpit.ui.help_screen import HelpScreen
+from cockpit.ui.messages import EngineEvent
+from cockpit.ui.nameservers_pane import NameserversPane
+from cockpit.ui.operator_dialogs import abort_question, irreversible_question, quit_question
+from cockpit.ui.output_buffer import OutputBuffer
+from cockpit.ui.output_pane import OutputPane
+from cockpit.ui.reason_screen import ReasonScreen
+
+if TYPE_CHECKING:
+    from cockpit.ui.app import CockpitApp
+
+EXTEND_BY = 60.0
+Severity = Literal["information", "warning", "error"]
+NOTICE_SEVERITY: dict[str, Severity] = {"info": "information", "warning": "warning", "error": "error"}
+
+
+def _binding(key: str, action: str, description: str, tooltip: str, *, show: bool = True, display: str = "") -> Binding:
+    return Binding(key, action, description, show=show, key_display=display or None, id=f"cockpit.{action}",
+                   tooltip=tooltip)  # fmt: skip
+
+
+class CockpitScreen(Screen[None]):
+    """Owns the panes and the run's worker; the app only sets up the terminal."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        _binding("enter", "go", "Go", "Confirm, run the proposed step, or retry a failed one"),
+        _binding("s", "skip", "Skip", "Skip the proposed step (asks a reason)"),
+        _binding("r", "retry", "Retry", "Retry a failed step, or rerun an interrupted one"),
+        _binding("d", "mark_done", "Mark done", "Mark an interrupted step as done"),
+        _binding("x", "abort", "Abort", "Stop the running step (asks first)"),
+        _binding("p", "pause", "Pause", "Pause or resume the countdown"),
+        _binding("plus", "extend", "+1 min", "Add a minute to the countdown", display="+"),
+        _binding("g", "poll", "Poll DNS", "Ask every nameserver now"),
+        _binding("slash", "filter", "Filter", "Filter the output lines", display="/"),
+        _binding("question_mark", "help", "Help", "Show every key", display="?"),
+        _binding("ctrl+s", "screenshot", "Screenshot", "Save an SVG screenshot", show=False),
+        _binding("q", "quit", "Quit", "Stop and leave; the journal lets a later run resume"),
+    ]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (Textual declares it an instance variable)
+
+    def __init__(self, cockpit: CockpitApp) -> None:
+        super().__init__()
+        self.cockpit = cockpit
+        self.run = cockpit.plan_run
+        self.buffer = OutputBuffer()
+        self.feed = EventFeed(self.buffer, self.post_message)
+        self.downtime = Downtime()
+        self.started_at: float | None = None
+        self.finished: RunFinished | None = None
+        self.quitting = False
+        self._unsubscribe: Callable[[], None] | None = None
+
+    def compose(self) -> ComposeResult:
+        views = {
+            step_id: StepView(status.step, status.phase, status.state, status.attempt, status.detail)
+            for step_id, status in self.run.steps.items()
+        }
+        yield HeaderBar(id="header")
+        with Horizontal(id="panes"):
+            with Vertical(id="left"):
+                yield ChecklistPane(self.run.plan, views, id="checklist")
+                yield CountdownPane(id="countdown")
+            with Vertical(id="right"):
+                yield NameserversPane(self.run.plan, id="nameservers")
+                yield OutputPane(self.buffer, lambda: self.feed.transfer, id="output")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        # Panes fill their own children when they mount, after this screen's on_mount: start after a refresh.
+        self.call_after_refresh(self._start)
+
+    def _start(self) -> None:
+        self._unsubscribe = self.run.bus.subscribe(self.feed)
+        self.set_interval(1.0, self._tick, name="header clock")
+        self._tick()
+        self.query_one("#step-list").focus()
+        for warning in self.cockpit.warnings:
+            self.notify(warning, severity="warning", timeout=15)
+        self.run_worker(self._drive(), name="run", group="engine", exit_on_error=False)
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+
+    async def _drive(self) -> int:
+        """Start the run's services once this screen listens (none of their events is missed), then run."""
+        start = getattr(self.cockpit.services, "start", None)
+        if callable(start):
+            await start()
+        return await self.run.run()
+
+    # ------------------------------------------------------------------ engine events
+
+    def on_engine_event(self, message: EngineEvent) -> None:
+        event = message.event
+        handler = self._handlers().get(type(event))
+        if handler is not None:
+            handler(event)
+        prompt = self._open_prompt()
+        self.query_one(ChecklistPane).ask((prompt.step_id, prompt.kind.value, prompt.question) if prompt else None)
+        self.refresh_bindings()
+
+    def _handlers(self) -> dict[type[Event], Callable[[Event], None]]:
+        return {
+            RunStarted: self._run_started,  # type: ignore[dict-item]
+            RunFinished: self._run_finished,  # type: ignore[dict-item]
+            StepChanged: self._step_changed,  # type: ignore[dict-item]
+            StepProgress: self._step_progress,  # type: ignore[dict-item]
+            Asking: self._asking,  # type: ignore[dict-item]
+            CountdownSet: self.query_one(CountdownPane).announce,  # type: ignore[dict-item]
+            CountdownTick: self.query_one(CountdownPane).tick,  # type: ignore[dict-item]
+            DnsFlip: self._dns_flip,  # type: ignore[dict-item]
+            Notice: self._notice,  # type: ignore[dict-item]
+        }
+
+    def _run_started(self, event: RunStarted) -> None:
+        self.started_at = event.at
+        self.downtime.set_states(event.mx_states)
+        self.query_one(NameserversPane).set_states(event.mx_states)
+        self._tick()
+
+    def _run_finished(self, event: RunFinished) -> None:
+        self.finished = event
+        severity: Severity = "information" if event.exit_code == 0 else "warning"
+        self.notify(f"run {event.outcome} (exit {event.exit_code}) — q leaves", title="Run finished", severity=severity)
+        self._tick()
+
+    def _step_changed(self, event: StepChanged) -> None:
+        self.query_one(ChecklistPane).step_changed(event.step_id, event.state, event.attempt, event.detail)
+        status = self.run.steps.get(event.step_id)
+        if status is not None and getattr(status.step, "kind", "") == "countdown":
+            if event.state == StepState.DONE:
+                self.query_one(CountdownPane).finished(event.step_id, "done")
+                self._alert(f"{event.step_id}: {event.detail}", title="Countdown over")
+            elif event.state in (StepState.FAILED, StepState.SKIPPED):
+                self.query_one(CountdownPane).finished(event.step_id, event.state.value)
+        self._tick()
+
+    def _step_progress(self, event: StepProgress) -> None:
+        view = self.query_one(ChecklistPane).steps.get(event.step_id)
+        if view is not None:
+            self.query_one(ChecklistPane).step_changed(event.step_id, view.state, view.attempt, event.text)
+
+    def _asking(self, event: Asking) -> None:
+        if event.kind == PromptKind.FAILED:
+            self._alert(f"{event.step_id}: {event.question}", title="Step failed", severity="error")
+        elif event.kind == PromptKind.INTERRUPTED:
+            self.notify(f"{event.step_id} was interrupted: r reruns, d marks done, s skips", severity="warning")
+
+    def _dns_flip(self, event: DnsFlip) -> None:
+        self.downtime.flip(event)
+        news = self.query_one(NameserversPane).flip(event, self.run.clock.now())
+        if news is not None:
+            self._alert(news, title="Nameservers converged")
+        self._tick()
+
+    def _notice(self, event: Notice) -> None:
+        severity = NOTICE_SEVERITY.get(event.level, "information")
+        self.notify(event.text, severity=severity, timeout=8)
+
+    def _alert(self, text: str, *, title: str, severity: Severity = "information") -> None:
+        """A toast and the terminal bell: for what the operator must not miss while looking elsewhere."""
+        self.notify(text, title=title, severity=severity, timeout=10)
+        self.app.bell()
+
+    def _tick(self) -> None:
+        now = self.run.clock.now()
+        current = self.run.current
+        phase = self.run.steps[current].phase if current in self.run.steps else ""
+        mode = ("dry run · " if self.run.options.dry_run else "") + f"{self.run.options.mode} mode"
+        settled = sum(1 for status in self.run.steps.values() if status.state.settled)
+        outcome = f" · {self.finished.outcome}" if self.finished else ""
+        self.query_one(HeaderBar).show(
+            name=self.run.plan.name,
+            phase=f"{phase} {settled}/{len(self.run.steps)}{outcome}".strip(),
+            mode=mode,
+            elapsed=now - self.started_at if self.started_at is not None else 0.0,
+            downtime=self.downtime.elapsed(now),
+            downtime_over=self.downtime.ended is not None,
+        )
+        self.query_one(NameserversPane).tick(now)
+
+    # ------------------------------------------------------------------ worker errors, in one place
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state == WorkerState.ERROR:
+            error = worker.error
+            text = f"{type(error).__name__}: {error}"
+            if worker.group == "engine":
+                current = self.run.current
+                if current is not None:
+                    self.query_one(ChecklistPane).step_changed(current, StepState.FAILED, 0, f"internal error: {text}")
+                self.cockpit.exit_code_of_run = 1
+                self.finished = RunFinished(self.run.clock.now(), "failed", 1)
+            self._alert(f"{worker.name}: {text}", title="Internal error", severity="error")
+        elif event.state == WorkerState.SUCCESS and worker.group == "engine":
+            self.cockpit.exit_code_of_run = int(worker.result) if isinstance(worker.result, int) else 1
+        if worker.group == "engine" and event.state in (WorkerState.SUCCESS, WorkerState.ERROR) and self.quitting:
+            self.app.exit(self.cockpit.exit_code_of_run)
+
+    # ------------------------------------------------------------------ operator actions
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        prompt = self._open_prompt()
+        kind = prompt.kind if prompt else None
+        available = {
+            "go": kind in (PromptKind.GATE, PromptKind.CONFIRM, PromptKind.FAILED),
+            "skip": kind is not None,
+            "retry": kind in (PromptKind.FAILED, PromptKind.INTERRUPTED),
+            "mark_done": kind == PromptKind.INTERRUPTED,
+            "abort": self.run.running_step() is not None,
+            "pause": self.run.countdown() is not None,
+            "extend": self.run.countdown() is not None,
+            "poll": callable(getattr(self.run.services, "poll_now", None)),
+        }
+        return available.get(action, True)
+
+    def _open_prompt(self) -> Prompt | None:
+        prompt = self.run.prompt
+        return prompt if prompt is not None and not prompt.answer.done() else None
+
+    def _report(self, result: CommandResult) -> None:
+        if not result.ok:
+            self.notify(result.message, severity="warning")
+        self.refresh_bindings()
+
+    def _answer_if_same(self, prompt: Prompt, command: Callable[[], CommandResult]) -> None:
+        """Answer only if the run still asks the question the operator saw."""
+        if self._open_prompt() is not prompt:
+            self.notify("the question changed meanwhile: nothing was answered", severity="warning")
+            return
+        self._report(command())
+
+    def _guarded(self, prompt: Prompt, command: Callable[[], CommandResult]) -> None:
+        """Irreversible steps show exactly what runs where before the answer goes to the run."""
+        status = self.run.steps[prompt.step_id]
+        if not status.step.side_effects or self.run.options.dry_run:
+            self._answer_if_same(prompt, command)
+            return
+        title, body = irreversible_question(self.run.plan, status.step, prompt.step_id)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._answer_if_same(prompt, command)
+
+        self.app.push_screen(ConfirmScreen(title, body), answered)
+
+    def action_go(self) -> None:
+        prompt = self._open_prompt()
+        if prompt is None:
+            self._report(self.run.go())
+        elif prompt.kind in (PromptKind.GATE, PromptKind.FAILED):
+            self._guarded(prompt, self.run.go)
+        else:
+            self._answer_if_same(prompt, self.run.go)
+
+    def action_skip(self) -> None:
+        prompt = self._open_prompt()
+        if prompt is None:
+            self._report(CommandResult(False, "nothing waits for an answer"))
+            return
+
+        def answered(reason: str | None) -> None:
+            if reason:
+                self._answer_if_same(prompt, lambda: self.run.skip(reason))
+
+        self.app.push_screen(ReasonScreen(f"Skip {prompt.step_id}: why?"), answered)
+
+    def action_retry(self) -> None:
+        prompt = self._open_prompt()
+        if prompt is not None and prompt.kind == PromptKind.INTERRUPTED:
+            self._guarded(prompt, lambda: self.run.decide("rerun"))
+        elif prompt is not None and prompt.kind == PromptKind.FAILED:
+            self._guarded(prompt, self.run.retry)
+        else:
+            self._report(self.run.retry())
+
+    def action_mark_done(self) -> None:
+        self._report(self.run.decide("mark-done"))
+
+    def action_abort(self) -> None:
+        running = self.run.running_step()
+        if running is None:
+            self._report(CommandResult(False, "no step is running"))
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes and self.run.running_step() == running:
+                self._report(self.run.abort())
+
+        self.app.push_screen(ConfirmScreen(*abort_question(self.run.steps[running].step, running)), answered)
+
+    def action_pause(self) -> None:
+        self._report(self.run.pause_or_resume())
+
+    def action_extend(self) -> None:
+        self._report(self.run.extend(EXTEND_BY))
+
+    def action_poll(self) -> None:
+        poll = getattr(self.run.services, "poll_now", None)
+        if not callable(poll):
+            self.notify("this run has no DNS watcher to poll", severity="warning")
+            return
+        result = poll()
+        if inspect.isawaitable(result):
+            self.run_worker(result, name="poll nameservers", group="dns", exit_on_error=False)
+        self.notify("polling every nameserver now")
+
+    def action_filter(self) -> None:
+        self.query_one(OutputPane).open_filter()
+
+    def action_follow(self) -> None:
+        self.query_one(OutputPane).log_view.scroll_end(animate=False)
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(self.cockpit.help_sections()))
+
+    def action_screenshot(self) -> None:
+        try:
+            path = self.app.save_screenshot()
+        except OSError as exc:
+            self.notify(f"cannot save the screenshot: {exc.strerror}", severity="error")
+            return
+        self.notify(f"screenshot saved: {path}")
+
+    def action_quit(self) -> None:
+        if self.finished is not None:
+            self.app.exit(self.cockpit.exit_code_of_run)
+            return
+        running = self.run.running_step()
+        if running is None:
+            self.stop_run("stopped", 1)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.stop_run("stopped", 1)
+
+        self.app.push_screen(ConfirmScreen(*quit_question(running)), answered)
+
+    def stop_run(self, outcome: str, exit_code: int) -> None:
+        """Stop the run (the journal keeps it resumable) and leave once its worker has ended."""
+        self.quitting = True
+        self.cockpit.exit_code_of_run = exit_code
+        self.run.stop(outcome, exit_code)
+        if self.finished is not None:
+            self.app.exit(self.cockpit.exit_code_of_run)

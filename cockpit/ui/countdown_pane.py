@@ -1,0 +1,100 @@
+"""The countdown pane: large digits, a progress bar, what the wait is for, and whether it is paused or
+extended. It shows the engine's ticks (the deadline lives in the engine); it keeps no time of its own."""
+
+from __future__ import annotations
+
+import math
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Digits, Label, ProgressBar
+
+from cockpit.engine.events import CountdownSet, CountdownTick
+from cockpit.plan.values import format_duration
+
+
+def clock_face(seconds: float) -> str:
+    """`9:59`, `1:00:00`: whole seconds, rounded up so 0 shows only at the end."""
+    whole = max(0, math.ceil(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+class CountdownPane(Vertical):
+    """Idle until a countdown step announces its deadline."""
+
+    DEFAULT_CSS = """
+    CountdownPane {
+        height: auto;
+        Digits { width: auto; }
+        ProgressBar { width: 1fr; }
+        ProgressBar Bar { width: 1fr; }
+        #countdown-why { color: $text-muted; }
+        #countdown-state { text-style: bold; }
+        &.-paused #countdown-state { color: $warning; }
+        &.-paused Digits { color: $warning; }
+        &.-finished Digits { color: $success; }
+    }
+    """
+
+    def __init__(
+        self, *, name: str | None = None, id: str | None = None, classes: str | None = None, disabled: bool = False
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self.border_title = "Countdown"
+        self.step_id: str | None = None
+        self.first_total = 0.0
+        self.total = 0.0
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="countdown-face"):
+            yield Digits("--:--", id="countdown-digits")
+            with Vertical(id="countdown-text"):
+                yield ProgressBar(total=1, show_eta=False, id="countdown-bar")
+                yield Label("no countdown yet", id="countdown-why", markup=False)
+                yield Label("", id="countdown-state", markup=False)
+
+    def on_mount(self) -> None:
+        self.add_class("-idle")
+
+    def announce(self, event: CountdownSet) -> None:
+        """A deadline was set, paused, resumed or extended."""
+        if event.step_id != self.step_id:
+            self.step_id = event.step_id
+            self.first_total = event.total
+            self.remove_class("-idle", "-finished")
+        self.total = event.total
+        self.border_title = f"Countdown · {event.step_id}"
+        self.query_one("#countdown-why", Label).update(event.why)
+        if event.paused_remaining is not None:
+            self._show(event.paused_remaining, event.total, paused=True)
+
+    def tick(self, event: CountdownTick) -> None:
+        if event.step_id != self.step_id:
+            self.step_id = event.step_id
+            self.first_total = event.total
+            self.remove_class("-idle", "-finished")
+        self.total = event.total
+        self._show(event.remaining, event.total, paused=event.paused)
+
+    def finished(self, step_id: str, how: str) -> None:
+        """The countdown step ended (done, failed, skipped)."""
+        if step_id != self.step_id:
+            return
+        self.remove_class("-paused")
+        self.add_class("-finished", "-idle")
+        self.query_one("#countdown-state", Label).update(how)
+
+    def _show(self, remaining: float, total: float, *, paused: bool) -> None:
+        self.query_one(Digits).update(clock_face(remaining))
+        bar = self.query_one(ProgressBar)
+        bar.update(total=max(total, 1.0), progress=max(0.0, total - remaining))
+        words = []
+        if paused:
+            words.append("paused — p resumes")
+        if total > self.first_total:
+            words.append(f"extended by {format_duration(total - self.first_total)}")
+        words.append(f"{format_duration(max(remaining, 0))} of {format_duration(total)} left")
+        self.query_one("#countdown-state", Label).update(" · ".join(words))
+        self.set_class(paused, "-paused")

@@ -1,0 +1,51 @@
+"""The top line: plan name, phase, mode, elapsed time and, once the MX left its first state, downtime."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Label
+
+
+def hms(seconds: float) -> str:
+    whole = max(0, int(seconds))
+    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+class HeaderBar(Horizontal):
+    """Fields are set by the screen; the elapsed and downtime clocks come from the run's clock."""
+
+    DEFAULT_CSS = """
+    HeaderBar {
+        height: 1;
+        dock: top;
+        background: $panel;
+        Label { padding: 0 1; text-wrap: nowrap; }
+        #header-name { width: 1fr; text-style: bold; text-overflow: ellipsis; }
+        #header-mode { color: $text-accent; }
+        #header-downtime { display: none; background: $error-muted; color: $text; text-style: bold; }
+        &.-downtime #header-downtime { display: block; }
+        &.-downtime-over #header-downtime { background: $success-muted; }
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Label("", id="header-name", markup=False)
+        yield Label("", id="header-phase", markup=False)
+        yield Label("", id="header-mode", markup=False)
+        yield Label("", id="header-downtime", markup=False)
+        yield Label("", id="header-elapsed", markup=False)
+
+    def show(
+        self, *, name: str, phase: str, mode: str, elapsed: float, downtime: float | None, downtime_over: bool
+    ) -> None:
+        self.query_one("#header-name", Label).update(name)
+        self.query_one("#header-phase", Label).update(phase)
+        self.query_one("#header-mode", Label).update(mode)
+        self.query_one("#header-elapsed", Label).update(hms(elapsed))
+        self.set_class(downtime is not None, "-downtime")
+        self.set_class(downtime_over, "-downtime-over")
+        if downtime is not None:
+            self.query_one("#header-downtime", Label).update(
+                f"downtime {hms(downtime)}" + (" (over)" if downtime_over else "")
+            )

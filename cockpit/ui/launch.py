@@ -1,0 +1,53 @@
+"""`cockpit run` without `--headless`: the full-screen cockpit on a session the command line opened.
+
+Signals stop the run cleanly, as in the headless runner: SIGHUP (the SSH session dropped) exits 129,
+SIGTERM 143, an external SIGINT 130; the journal lets a later run resume.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from textual.theme import BUILTIN_THEMES
+
+from cockpit.engine.clock import Clock
+from cockpit.engine.events import EventBus
+from cockpit.engine.headless_runner import over_ssh_outside_multiplexer
+from cockpit.engine.session import Session
+from cockpit.ui.app import CockpitApp
+
+SIGNAL_EXITS = {signal.SIGHUP: 129, signal.SIGTERM: 143, signal.SIGINT: 130}
+
+
+def theme_names() -> list[str]:
+    """Themes `--theme` accepts."""
+    return sorted(BUILTIN_THEMES)
+
+
+async def run_fullscreen(session: Session, services: object, bus: EventBus, clock: Clock, *, theme: str | None) -> int:
+    """Run the session's plan in the full-screen cockpit; returns the run's exit code.
+
+    Starts `services` once the screen listens to the bus (so no early event is missed) and closes them at
+    the end; the caller still closes the session.
+    """
+    if theme is not None and theme not in BUILTIN_THEMES:
+        raise ValueError(f"unknown theme {theme!r}: choose one of {', '.join(theme_names())}")
+    warnings = []
+    if over_ssh_outside_multiplexer():
+        warnings.append(
+            "running over SSH outside tmux/screen: a dropped connection stops the cockpit (the journal lets you resume)"
+        )
+    app = CockpitApp(session.run, bus, clock, services, theme=theme, warnings=warnings)
+    loop = asyncio.get_running_loop()
+    for signum, code in SIGNAL_EXITS.items():
+        loop.add_signal_handler(signum, app.hangup, code)
+    try:
+        result = await app.run_async()
+    finally:
+        for signum in SIGNAL_EXITS:
+            loop.remove_signal_handler(signum)
+        close = getattr(services, "close", None)
+        if callable(close):
+            await close()
+    return result if isinstance(result, int) else app.exit_code_of_run

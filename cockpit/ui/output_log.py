@@ -1,0 +1,142 @@
+"""The scrollable job output: a Line API widget painting only the visible lines of the bounded history.
+
+It follows the end while the operator is at the end; once they scroll up it keeps their place (even as old
+lines fall out of the bounds) and counts what arrived meanwhile, for the "N new lines" badge.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import ClassVar
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from cockpit.ui.output_buffer import Line, LineKind, OutputBuffer
+
+_CONTROL = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b.?|[\x00-\x08\x0a-\x1f\x7f-\x9f]"
+)
+"""Escape sequences and control characters a remote program may print: never passed to the terminal."""
+
+MARKS: dict[LineKind, str] = {
+    LineKind.STDOUT: "  ",
+    LineKind.STDERR: "! ",
+    LineKind.INFO: "· ",
+}
+
+
+def clean(text: str) -> str:
+    """The printable part of a remote line, tabs expanded."""
+    return _CONTROL.sub("", text.expandtabs(4))
+
+
+class OutputLog(ScrollView, can_focus=True):
+    """The kept output lines, or those matching the filter."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "output-log--stderr",
+        "output-log--info",
+        "output-log--separator",
+    }
+
+    DEFAULT_CSS = """
+    OutputLog {
+        overflow-x: hidden;
+        background: $surface;
+        & > .output-log--stderr { color: $text-error; }
+        & > .output-log--info { color: $text-muted; }
+        & > .output-log--separator { color: $accent; text-style: bold; }
+    }
+    """
+
+    def __init__(
+        self,
+        buffer: OutputBuffer,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self.buffer = buffer
+        self.unseen = 0
+        """Lines that arrived while the operator was scrolled away from the end."""
+        self.filter_text = ""
+        self._matches: list[Line] | None = None
+
+    @property
+    def view(self) -> Sequence[Line]:
+        """What is shown: every kept line, or the filtered ones."""
+        return self.buffer.lines if self._matches is None else self._matches
+
+    @property
+    def following(self) -> bool:
+        """At the end: new lines scroll into view."""
+        return self.is_vertical_scroll_end
+
+    def add(self, batch: list[Line], overflow: int) -> None:
+        """Lines just taken from the buffer (`overflow` old ones fell out): keep the operator's place."""
+        following = self.following
+        shift = overflow
+        if self._matches is not None:
+            before = len(self._matches)
+            self._matches.extend(line for line in batch if self._match(line))
+            added = len(self._matches) - before
+            shift = max(0, len(self._matches) - self.buffer.limit)
+            del self._matches[:shift]
+        else:
+            added = len(batch)
+        self.virtual_size = Size(0, len(self.view))
+        if following:
+            self.unseen = 0
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        else:
+            self.unseen += added
+            if shift:
+                self.scroll_to(y=max(0, self.scroll_offset.y - shift), animate=False, immediate=True)
+        self.refresh()
+
+    def set_filter(self, text: str) -> None:
+        """Show only lines containing `text` (case-insensitive); an empty text shows everything."""
+        self.filter_text = text.strip()
+        needle = self.filter_text.lower()
+        self._matches = None if not needle else [line for line in self.buffer.lines if self._match(line)]
+        self.virtual_size = Size(0, len(self.view))
+        self.unseen = 0
+        self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self.refresh()
+
+    def seen(self) -> None:
+        """The operator is back at the end: nothing is unseen any more."""
+        if self.following:
+            self.unseen = 0
+
+    def _match(self, line: Line) -> bool:
+        return line.kind == LineKind.SEPARATOR or self.filter_text.lower() in line.text.lower()
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        index = self.scroll_offset.y + y
+        view = self.view
+        base = self.rich_style
+        if index >= len(view) or width <= 0:
+            return Strip.blank(width, base)
+        line = view[index]
+        if line.kind == LineKind.SEPARATOR:
+            style = base + self.get_component_rich_style("output-log--separator")
+            title = f"── {clean(line.text)} "
+            rule = "─" * max(0, width - cell_len(title))
+            return Strip([Segment(title + rule, style)]).crop_extend(0, width, base)
+        style = base
+        if line.kind == LineKind.STDERR:
+            style = base + self.get_component_rich_style("output-log--stderr")
+        elif line.kind == LineKind.INFO:
+            style = base + self.get_component_rich_style("output-log--info")
+        strip = Strip([Segment(MARKS[line.kind], style), Segment(clean(line.text), style)])
+        return strip.crop_extend(0, width, base)

@@ -1,0 +1,146 @@
+"""The job output pane: the log, its `/` filter, the "N new lines" badge and a transfer's progress.
+
+Repaints happen on a 0.25 s timer, in batches taken from the output buffer, whatever rate the job prints at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input, Label, ProgressBar
+
+from cockpit.engine.events import TransferProgress
+from cockpit.plan.values import format_duration
+from cockpit.ui.output_buffer import OutputBuffer
+from cockpit.ui.output_log import OutputLog
+
+REPAINT_EVERY = 0.25
+
+
+def format_bytes(count: float) -> str:
+    """1.5 GB, 320 kB, 12 B: decimal units, as transfer tools print them."""
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if count < 1000 or unit == "TB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1000
+    return f"{count:.1f} TB"
+
+
+def transfer_text(event: TransferProgress) -> str:
+    """`1.2 GB of 3.4 GB · 45.0 MB/s · 1m20s left`."""
+    total = f" of {format_bytes(event.total_bytes)}" if event.total_bytes else ""
+    eta = f" · {format_duration(event.eta)} left" if event.eta is not None else ""
+    return f"{format_bytes(event.done_bytes)}{total} · {format_bytes(event.rate)}/s{eta}"
+
+
+class OutputPane(Vertical):
+    """Output of the running step, stderr marked, a separator per step."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close_filter", "Clear filter", id="output.close-filter", tooltip="Clear the output filter"),
+    ]
+
+    DEFAULT_CSS = """
+    OutputPane {
+        #output-filter { display: none; height: 1; border: none; padding: 0 1; }
+        &.-filtering #output-filter { display: block; }
+        #output-transfer { display: none; height: 1; }
+        &.-transfer #output-transfer { display: block; }
+        #output-transfer Label { width: 1fr; }
+        #output-transfer ProgressBar { width: auto; }
+    }
+    """
+
+    def __init__(
+        self,
+        buffer: OutputBuffer,
+        transfer: Callable[[], TransferProgress | None],
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self.buffer = buffer
+        self.transfer = transfer
+        self.border_title = "Output"
+        self._shown_transfer: TransferProgress | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="filter output (Enter keeps it, Esc clears)", id="output-filter")
+        yield OutputLog(self.buffer, id="output-log")
+        with Horizontal(id="output-transfer"):
+            yield Label(id="output-transfer-text")
+            yield ProgressBar(total=100, show_eta=False, id="output-transfer-bar")
+
+    def on_mount(self) -> None:
+        self.set_interval(REPAINT_EVERY, self.flush, name="output repaint")
+
+    @property
+    def log_view(self) -> OutputLog:
+        return self.query_one(OutputLog)
+
+    def flush(self) -> None:
+        """Paint what arrived since the last repaint, refresh the badge and the transfer bar."""
+        log = self.log_view
+        batch, overflow = self.buffer.take()
+        if batch:
+            log.add(batch, overflow)
+        else:
+            log.seen()
+        self._badge(log)
+        self._transfer()
+
+    def _badge(self, log: OutputLog) -> None:
+        parts = []
+        if log.filter_text:
+            parts.append(f"filter: {log.filter_text}")
+        if log.unseen:
+            parts.append(f"{log.unseen:,} new lines · End follows")
+        self.border_subtitle = " · ".join(parts)
+        self.set_class(bool(log.unseen), "-unseen")
+
+    def _transfer(self) -> None:
+        event = self.transfer()
+        if event is self._shown_transfer:
+            return
+        self._shown_transfer = event
+        self.set_class(event is not None, "-transfer")
+        if event is None:
+            return
+        self.query_one("#output-transfer-text", Label).update(transfer_text(event))
+        bar = self.query_one(ProgressBar)
+        if event.total_bytes:
+            bar.update(total=event.total_bytes, progress=event.done_bytes)
+        else:
+            bar.update(total=None)
+
+    def open_filter(self) -> None:
+        """Show the filter input with the current filter text."""
+        self.add_class("-filtering")
+        field = self.query_one("#output-filter", Input)
+        field.value = self.log_view.filter_text
+        field.focus()
+
+    @on(Input.Changed, "#output-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.log_view.set_filter(event.value)
+        self._badge(self.log_view)
+
+    @on(Input.Submitted, "#output-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        self.remove_class("-filtering")
+        self.log_view.focus()
+
+    def action_close_filter(self) -> None:
+        self.query_one("#output-filter", Input).value = ""
+        self.log_view.set_filter("")
+        self.remove_class("-filtering")
+        self._badge(self.log_view)
+        self.log_view.focus()

@@ -1,0 +1,95 @@
+"""The steps of the plan grouped by phase, one row per step, rows updated in place as states change.
+
+Enter is left to the screen (it answers the run's prompt), so this list declares its own movement keys
+instead of inheriting OptionList's, which would swallow Enter as "select".
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from cockpit.engine.states import StepState
+from cockpit.ui.step_text import step_line
+
+PHASE_PREFIX = "phase:"
+
+
+class StepList(OptionList, inherit_bindings=False):
+    """Phases as headings (not selectable), steps as options keyed by step id."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor_up", "Up", show=False, id="checklist.up", tooltip="Select the previous step"),
+        Binding("down,j", "cursor_down", "Down", show=False, id="checklist.down", tooltip="Select the next step"),
+        Binding("home", "first", "First", show=False, id="checklist.first", tooltip="Select the first step"),
+        Binding("end", "last", "Last", show=False, id="checklist.last", tooltip="Select the last step"),
+        Binding("pageup", "page_up", "Page up", show=False, id="checklist.page-up", tooltip="Page up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="checklist.page-down", tooltip="Page down"),
+    ]
+
+    DEFAULT_CSS = """
+    StepList {
+        border: none;
+        padding: 0;
+        background: $surface;
+        & > .option-list--option-disabled { color: $text-secondary; text-style: bold; }
+    }
+    """
+
+    def __init__(
+        self,
+        phases: list[tuple[str, list[tuple[str, str, StepState]]]],
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        options: list[Option] = []
+        self._labels: dict[str, str] = {}
+        self._states: dict[str, StepState] = {}
+        for phase, steps in phases:
+            options.append(Option(phase, id=PHASE_PREFIX + phase, disabled=True))
+            for step_id, label, state in steps:
+                self._labels[step_id] = label
+                self._states[step_id] = state
+                options.append(Option(step_line(state, label, proposed=False), id=step_id))
+        super().__init__(*options, name=name, id=id, classes=classes, disabled=disabled)
+        self.proposed: str | None = None
+
+    def on_resize(self) -> None:
+        """The pane shrinks when the countdown appears: keep the selected step in view."""
+        self.scroll_to_highlight()
+
+    def set_state(self, step_id: str, state: StepState) -> None:
+        """Repaint one step's row; nothing else moves."""
+        if self._states.get(step_id) == state:
+            return
+        self._states[step_id] = state
+        self._repaint(step_id)
+
+    def propose(self, step_id: str | None) -> None:
+        """Mark the step the run proposes next (and select it, so its details show)."""
+        previous, self.proposed = self.proposed, step_id
+        if previous is not None and previous != step_id:
+            self._repaint(previous)
+        if step_id is not None:
+            self._repaint(step_id)
+            if previous != step_id:
+                self.select_step(step_id)
+
+    def select_step(self, step_id: str) -> None:
+        self.highlighted = self.get_option_index(step_id)
+
+    @property
+    def selected_step(self) -> str | None:
+        option = self.highlighted_option
+        return None if option is None or option.id is None or option.disabled else option.id
+
+    def _repaint(self, step_id: str) -> None:
+        if step_id in self._labels:
+            line = step_line(self._states[step_id], self._labels[step_id], proposed=step_id == self.proposed)
+            self.replace_option_prompt(step_id, line)

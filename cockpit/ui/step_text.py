@@ -1,0 +1,89 @@
+"""How a step and its state read on screen: icons, theme colours, and the exact host and command it touches.
+
+Kept apart from the widgets so the checklist, the confirmation modal and the help text say the same thing.
+"""
+
+from __future__ import annotations
+
+from textual.content import Content
+
+from cockpit.engine.states import StepState
+from cockpit.plan import DnsUpdateStep, Plan, PortStep, SshStep, StepBase, TransferStep
+
+ICONS: dict[StepState, tuple[str, str]] = {
+    StepState.PENDING: ("○", "$text-muted"),
+    StepState.READY: ("▶", "bold $accent"),
+    StepState.RUNNING: ("●", "bold $primary"),
+    StepState.AWAITING_CONFIRMATION: ("?", "bold $accent"),
+    StepState.WAITING_DNS: ("◔", "$primary"),
+    StepState.COUNTING_DOWN: ("◷", "$primary"),
+    StepState.DONE: ("✓", "$success"),
+    StepState.FAILED: ("✗", "bold $error"),
+    StepState.SKIPPED: ("-", "$text-muted"),
+    StepState.INTERRUPTED: ("!", "bold $warning"),
+}
+"""One single-width glyph and one theme style per state (no emoji: their width differs between terminals)."""
+
+STATE_WORDS: dict[StepState, str] = {
+    StepState.PENDING: "pending",
+    StepState.READY: "ready",
+    StepState.RUNNING: "running",
+    StepState.AWAITING_CONFIRMATION: "awaiting confirmation",
+    StepState.WAITING_DNS: "waiting for DNS",
+    StepState.COUNTING_DOWN: "counting down",
+    StepState.DONE: "done",
+    StepState.FAILED: "failed",
+    StepState.SKIPPED: "skipped",
+    StepState.INTERRUPTED: "interrupted",
+}
+
+
+def state_icon(state: StepState) -> Content:
+    """The state's glyph in its colour."""
+    glyph, style = ICONS[state]
+    return Content.styled(glyph, style)
+
+
+def step_line(state: StepState, label: str, *, proposed: bool) -> Content:
+    """One checklist row: icon, label; the step the run proposes next is bold and pointed at."""
+    marker = Content.styled("»", "bold $accent") if proposed else Content(" ")
+    text = Content.styled(label, "bold") if proposed or state.active else Content(label)
+    if state in (StepState.DONE, StepState.SKIPPED):
+        text = Content.styled(label, "$text-muted")
+    return Content.assemble(marker, state_icon(state), " ", text)
+
+
+def host_address(plan: Plan, name: str) -> str:
+    """`user@address:port (name)`, the way the operator would type it into ssh."""
+    host = plan.hosts.get(name)
+    if host is None:
+        return name
+    where = host.address or (f"ssh_config alias {host.ssh_config}" if host.ssh_config else name)
+    user = f"{host.user}@" if host.user else ""
+    port = f":{host.port}" if host.port is not None else ""
+    return f"{user}{where}{port} ({name})"
+
+
+def exact_action(plan: Plan, step: StepBase) -> list[tuple[str, str]]:
+    """(field, value) pairs naming exactly where a step acts and what it runs, for details and confirmations."""
+    if isinstance(step, SshStep):
+        return [("host", host_address(plan, step.host)), ("command", step.run)] + (
+            [("pty", "yes (stderr merged into stdout)")] if step.pty else []
+        )
+    if isinstance(step, TransferStep):
+        return [
+            ("from", f"{host_address(plan, step.source.host)} {step.source.path}"),
+            ("to", f"{host_address(plan, step.dest.host)} {step.dest.path}"),
+        ]
+    if isinstance(step, DnsUpdateStep):
+        records = ", ".join(str(record) for record in plan.mx.get(step.mx, ()))
+        ttl = step.ttl if step.ttl is not None else plan.ttl
+        return [
+            ("server", str(step.server)),
+            ("zone", step.zone or ", ".join(step.domains or plan.domains)),
+            ("MX", f"{step.mx}: {records}" + (f" (TTL {ttl})" if ttl is not None else "")),
+            ("key", step.key),
+        ]
+    if isinstance(step, PortStep):
+        return [("check", f"{step.address} port {step.port} must be {step.expect}")]
+    return []

@@ -1,0 +1,221 @@
+"""Pilot tests of the panes: output batching, filter and badge, nameservers and downtime, help, screenshot,
+resizing, worker errors and the crash policy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable
+
+from cockpit.engine.events import DnsFlip, OutputLine, TransferProgress
+from cockpit.engine.services import RunServices
+from cockpit.ui.app import CockpitApp
+from cockpit.ui.countdown_pane import CountdownPane
+from cockpit.ui.header_bar import HeaderBar
+from cockpit.ui.help_screen import HelpScreen
+from cockpit.ui.nameservers_pane import NameserversPane
+from cockpit.ui.output_log import OutputLog, clean
+from cockpit.ui.output_pane import OutputPane
+
+from .conftest import Cockpit, asking, until
+
+Build = Callable[..., Cockpit]
+
+
+def say(c: Cockpit, text: str, stream: str = "stdout", step: str = "job") -> None:
+    c.bus.publish(OutputLine(c.clock.now(), step, "old", stream, text))
+
+
+async def test_output_is_bounded_batched_and_marks_stderr(cockpit: Build) -> None:
+    c = cockpit()
+    async with c.app.run_test() as pilot:
+        await until(pilot, asking(c.run, "lower-ttl"))
+        pane = c.app.screen.query_one(OutputPane)
+        for number in range(12_000):
+            say(c, f"line {number}")
+        say(c, "disk full", "stderr")
+        assert len(pane.log_view.view) == 0  # nothing painted until the next batch
+        pane.flush()
+        view = pane.log_view.view
+        assert len(view) == 10_000
+        assert view[-1].kind == "stderr" and view[-1].text == "disk full"
+
+
+async def test_scrolling_up_stops_following_and_counts_new_lines(cockpit: Build) -> None:
+    c = cockpit()
+    async with c.app.run_test() as pilot:
+        await until(pilot, asking(c.run, "lower-ttl"))
+        pane = c.app.screen.query_one(OutputPane)
+        for number in range(200):
+            say(c, f"line {number}")
+        pane.flush()
+        await pilot.pause()
+        log = pane.log_view
+        log.focus()
+        await pilot.press("home")
+        await pilot.pause()
+        for number in range(50):
+            say(c, f"later {number}")
+        pane.flush()
+        assert log.unseen == 50
+        assert "50 new lines" in str(pane.border_subtitle)
+        assert log.scroll_offset.y == 0
+        await pilot.press("end")
+        await pilot.pause()
+        pane.flush()
+        assert log.unseen == 0 and not pane.border_subtitle
+
+
+async def test_slash_filters_the_output_and_escape_clears(cockpit: Build) -> None:
+    c = cockpit()
+    async with c.app.run_test() as pilot:
+        await until(pilot, asking(c.run, "lower-ttl"))
+        pane = c.app.screen.query_one(OutputPane)
+        for number in range(30):
+            say(c, f"mailbox {number} copied" if number % 10 else f"mailbox {number} FAILED", "stdout")
+        pane.flush()
+        await pilot.press("slash", *"failed")
+        texts = [line.text for line in pane.log_view.view if line.kind != "separator"]
+        assert texts == ["mailbox 0 FAILED", "mailbox 10 FAILED", "mailbox 20 FAILED"]
+        await pilot.press("enter")
+        assert isinstance(c.app.focused, OutputLog)
+        assert "filter: failed" in str(pane.border_subtitle)
+        await pilot.press("escape")
+        assert len(pane.log_view.view) == 31
+
+
+async def test_transfer_progress_shows_rate_and_eta(cockpit: Build) -> None:
+    c = cockpit()
+    async with c.app.run_test() as pilot:
+        await until(pilot, asking(c.run, "lower-ttl"))
+        c.bus.publish(TransferProgress(c.clock.now(), "copy", 1_500_000_000, 3_000_000_000, 50_000_000.0, 30.0))
+        pane = c.app.screen.query_one(OutputPane)
+        pane.flush()
+        await pilot.pause()
+        assert pane.has_class("-transfer")
+        assert str(pane.query_one("#output-transfer-text").render()) == "1.5 GB of 3.0 GB · 50.0 MB/s · 30s left"
+
+
+def test_remote_escape_sequences_never_reach_the_terminal() -> None:
+    assert clean("\x1b[31mred\x1b[0m\tx\x1b]0;title\x07\r") == "red    x"
+
+
+async def test_dns_flips_update_rows_in_place_and_start_the_downtime_clock(cockpit: Build) -> None:
+    c = cockpit()
+    bells: list[int] = []
+    async with c.app.run_test(size=(120, 40)) as pilot:
+        c.app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
+        await until(pilot, asking(c.run, "lower-ttl"))
+        pane = c.app.screen.query_one(NameserversPane)
+        table = pane.query_one(DataTable)
+        for ns in ("ns1.example.com:5301", "ns2.example.com:5302"):
+            c.bus.publish(DnsFlip(c.clock.now(), "example.com", ns, None, "old", 600))
+        await until(pilot, lambda: pane.converged.get("example.com") == "old")
+        assert not bells  # the first answers are no news
+        c.bus.publish(DnsFlip(c.clock.now(), "example.com", "ns1.example.com:5301", "old", "parking", 600))
+        await until(pilot, lambda: c.app.screen.query_one(HeaderBar).has_class("-downtime"), "downtime shown")
+        assert table.row_count == 2
+        assert str(table.get_cell("example.com ns1.example.com:5301", "state")) == "parking"
+        await c.clock.advance(65)
+        c.bus.publish(DnsFlip(c.clock.now(), "example.com", "ns2.example.com:5302", "old", "parking", 600))
+        await until(pilot, lambda: pane.converged.get("example.com") == "parking")
+        assert bells
+        assert table.row_count == 2
+        header = c.app.screen.query_one(HeaderBar)
+        assert "downtime 00:01:05" in str(header.query_one("#header-downtime").render())
+
+
+async def test_help_lists_every_key(cockpit: Build) -> None:
+    c = cockpit()
+    async with c.app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, asking(c.run, "lower-ttl"))
+        await pilot.press("question_mark")
+        screen = c.app.screen
+        assert isinstance(screen, HelpScreen)
+        text = str(screen.table())
+        for word in ("Go", "Skip", "Retry", "Mark done", "Abort", "Pause", "+1 min", "Poll DNS", "Filter", "Quit"):
+            assert word in text
+        assert "Palette" in text and "Screenshot" in text
+        await pilot.press("escape")
+        assert not isinstance(c.app.screen, HelpScreen)
+
+
+async def test_ctrl_s_saves_an_svg_screenshot(cockpit: Build, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    c = cockpit()
+    async with c.app.run_test() as pilot:
+        await until(pilot, asking(c.run, "lower-ttl"))
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    shots = list(tmp_path.glob("*.svg"))
+    assert len(shots) == 1 and "<svg" in shots[0].read_text()
+
+
+async def test_g_polls_the_nameservers_when_the_run_has_a_watcher(cockpit: Build) -> None:
+    polled: list[int] = []
+
+    class Watching(RunServices):
+        async def poll_now(self) -> None:
+            polled.append(1)
+
+    c = cockpit()
+    c.run.services = Watching(c.run.plan, Path(), c.clock, c.bus)
+    async with c.app.run_test() as pilot:
+        await until(pilot, asking(c.run, "lower-ttl"))
+        await pilot.press("g")
+        await until(pilot, lambda: polled == [1], "polled")
+
+
+async def test_resizing_keeps_the_state(cockpit: Build) -> None:
+    c = cockpit()
+    async with c.app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, asking(c.run, "lower-ttl"))
+        await pilot.press("enter")
+        await until(pilot, asking(c.run, "settle"))
+        await pilot.press("enter")
+        await until(pilot, lambda: c.run.countdown() is not None)
+        assert c.app.screen.has_class("-narrow")
+        for size in ((140, 45), (60, 20), (80, 24)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+        assert c.app.screen.has_class("-narrow")
+        await pilot.resize_terminal(130, 40)
+        await pilot.pause()
+        assert c.app.screen.has_class("-wide")
+        assert c.app.screen.query_one(CountdownPane).step_id == "settle"
+        assert c.run.running_step() == "settle"
+
+
+async def test_an_engine_error_does_not_kill_the_app(cockpit: Build) -> None:
+    class Broken(RunServices):
+        async def start(self) -> None:
+            raise RuntimeError("watcher could not start")
+
+    c = cockpit()
+    c.app.services = Broken(c.run.plan, Path(), c.clock, c.bus)
+    async with c.app.run_test() as pilot:
+        await until(pilot, lambda: c.app.cockpit.finished is not None, "run marked finished")
+        assert c.app.is_running
+        await pilot.press("q")
+        await until(pilot, lambda: c.app.return_value is not None, "app exit")
+    assert c.app.return_value == 1
+
+
+async def test_the_crash_screen_prints_no_local_variables(cockpit: Build, capsys: pytest.CaptureFixture[str]) -> None:
+    class Crashing(CockpitApp):
+        def on_key(self) -> None:
+            secret = "-".join(("tsig", "secret", "value"))  # noqa: F841 (a local the crash screen must not print)
+            raise RuntimeError("boom")
+
+    c = cockpit()
+    app = Crashing(c.run, c.bus, c.clock, c.run.services)
+
+    async def press(pilot: object) -> None:
+        await pilot.press("z")  # type: ignore[attr-defined]
+
+    await app.run_async(headless=True, size=(80, 24), auto_pilot=press)
+    err = capsys.readouterr().err
+    assert "boom" in err
+    assert "tsig-secret-value" not in err

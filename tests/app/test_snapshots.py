@@ -1,0 +1,75 @@
+"""SVG snapshots at 80×24 and 120×40: fixed plans, a fake clock, no wall-clock text.
+
+Update them after a deliberate change with `pytest tests/app --snapshot-update` and review the SVGs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from cockpit.engine.events import OutputLine
+from cockpit.ui.output_pane import OutputPane
+
+from .conftest import FAILING, Cockpit, asking, until
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+Compare = Callable[..., bool]
+Build = Callable[..., Cockpit]
+
+
+def settle(c: Cockpit, step_id: str, kind: str | None = None) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await until(pilot, asking(c.run, step_id, kind))
+        c.app.screen.query_one(OutputPane).flush()
+        await pilot.pause()
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_start(snap_compare: Compare, cockpit: Build, size: tuple[int, int]) -> None:
+    c = cockpit()
+    assert snap_compare(c.app, terminal_size=size, run_before=settle(c, "lower-ttl"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_countdown_running(snap_compare: Compare, cockpit: Build, size: tuple[int, int]) -> None:
+    c = cockpit()
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await until(pilot, asking(c.run, "lower-ttl"))
+        await pilot.press("enter")
+        await until(pilot, asking(c.run, "settle"))
+        await pilot.press("enter")
+        await until(pilot, lambda: c.run.countdown() is not None)
+        await c.clock.advance(130)
+        await until(pilot, lambda: c.app.screen.query_one("#countdown-digits").value == "07:50")  # type: ignore[attr-defined]
+        c.app.screen.query_one(OutputPane).flush()
+        await pilot.pause()
+
+    assert snap_compare(c.app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_failed_step(snap_compare: Compare, cockpit: Build, size: tuple[int, int]) -> None:
+    c = cockpit(FAILING)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await until(pilot, asking(c.run, "new-mta-listens", "gate"))
+        c.bus.publish(OutputLine(c.clock.now(), "new-mta-listens", "new", "stderr", "postfix: not running"))
+        await pilot.press("enter")
+        await until(pilot, asking(c.run, "new-mta-listens", "failed"))
+        c.app.screen.query_one(OutputPane).flush()
+        await pilot.pause()
+
+    assert snap_compare(c.app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_help_screen(snap_compare: Compare, cockpit: Build, size: tuple[int, int]) -> None:
+    c = cockpit()
+    assert snap_compare(c.app, terminal_size=size, press=["question_mark"], run_before=settle(c, "lower-ttl"))
