@@ -11,6 +11,7 @@ from cockpit.commands.check import check
 from cockpit.commands.report import report
 from cockpit.commands.run import run
 from cockpit.commands.schema import schema
+from cockpit.commands.watch import watch
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -23,6 +24,7 @@ cli.add_command(check)
 cli.add_command(schema)
 cli.add_command(run)
 cli.add_command(report)
+cli.add_command(watch)
 
 
 def main() -> None:

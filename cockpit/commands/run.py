@@ -15,6 +15,7 @@ from cockpit.engine.headless_runner import (
     install_signals,
     over_ssh_outside_multiplexer,
     printer_to_stdout,
+    terminal_passphrase,
 )
 from cockpit.engine.journal import JournalError
 from cockpit.engine.run import RunOptions
@@ -48,16 +49,44 @@ def parse_decisions(values: tuple[str, ...], plan_file: PlanFile) -> dict[str, s
 @click.option("--fresh", is_flag=True, help="Archive the plan's journal and start over.")
 @click.option("--accept-plan-change", is_flag=True, help="Resume although the plan changed since the journal began.")
 @click.option("--decide", multiple=True, metavar="STEP=rerun|done|skip", help="Decide for an interrupted step.")
+@click.option("--theme", metavar="NAME", help="Colour theme of the full screen (e.g. textual-dark, nord, gruvbox).")
 def run(
     plan: str, headless: bool, yes: bool, mode: str, dry_run: bool, fresh: bool, accept_plan_change: bool,
-    decide: tuple[str, ...],
+    decide: tuple[str, ...], theme: str | None,
 ) -> None:  # fmt: skip
     """Run PLAN, or resume it from its journal (.cockpit/ beside the plan)."""
     plan_file = load_plan_or_exit(plan)
     options = RunOptions(mode=mode, dry_run=dry_run, yes=yes, decisions=parse_decisions(decide, plan_file))
-    if not headless:
-        fail("the full-screen cockpit is not part of this version yet: add --headless", 2)
-    sys.exit(asyncio.run(_headless(plan_file, options, fresh, accept_plan_change)))
+    if headless:
+        sys.exit(asyncio.run(_headless(plan_file, options, fresh, accept_plan_change)))
+    from cockpit.ui.launch import theme_names
+
+    if theme is not None and theme not in theme_names():
+        fail(f"--theme {theme}: choose one of {', '.join(theme_names())}", 2)
+    if not sys.stdin.isatty() or not sys.stdout.isatty():
+        fail("the full-screen cockpit needs a terminal: run it in one, or add --headless", 2)
+    sys.exit(asyncio.run(_fullscreen(plan_file, options, fresh, accept_plan_change, theme)))
+
+
+async def _fullscreen(
+    plan_file: PlanFile, options: RunOptions, fresh: bool, accept_plan_change: bool, theme: str | None
+) -> int:
+    from cockpit.ui.launch import run_fullscreen
+
+    clock = SystemClock()
+    bus = EventBus()
+    services = RunServices(plan_file.plan, plan_file.path.resolve().parent, clock, bus)
+    try:
+        session = open_session(plan_file, options=options, clock=clock, bus=bus, services=services, fresh=fresh,
+                               accept_plan_change=accept_plan_change)  # fmt: skip
+    except (SessionRefused, JournalError) as exc:
+        click.echo(f"cockpit run: {exc}", err=True)
+        return 2
+    services.resume = session.resume
+    try:
+        return await run_fullscreen(session, services, bus, clock, theme=theme)
+    finally:
+        session.close()
 
 
 async def _headless(plan_file: PlanFile, options: RunOptions, fresh: bool, accept_plan_change: bool) -> int:
@@ -65,7 +94,8 @@ async def _headless(plan_file: PlanFile, options: RunOptions, fresh: bool, accep
     bus = EventBus()
     printer = printer_to_stdout()
     bus.subscribe(printer)
-    services = RunServices(plan_file.plan, plan_file.path.resolve().parent, clock, bus)
+    services = RunServices(plan_file.plan, plan_file.path.resolve().parent, clock, bus,
+                           passphrase=terminal_passphrase)  # fmt: skip
     try:
         session = open_session(plan_file, options=options, clock=clock, bus=bus, services=services, fresh=fresh,
                                accept_plan_change=accept_plan_change)  # fmt: skip

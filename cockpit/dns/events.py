@@ -70,7 +70,10 @@ class Flip:
     ttl: int | None
     """TTL of the new MX set."""
     previous_ttl: int | None
-    """The largest TTL seen for the previous MX set on this pair: how long caches may still hold it."""
+    """The largest TTL seen for the previous MX set on this pair."""
+    expires: tuple[float, int, float] | None = None
+    """(until, ttl, since): when the last cached copy of the previous MX expires at the latest — `ttl`
+    seconds after `since`, the moment the pair was first seen no longer serving that TTL."""
 
 
 @dataclass(frozen=True, slots=True)

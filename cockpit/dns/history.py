@@ -1,7 +1,9 @@
 """Per-pair memory across rounds: what each pair serves, since when, its flips, and the TTLs it served.
 
-The largest TTL a pair served for its previous MX set is what `countdown: old_ttl` waits: a resolver
-may have cached that answer for that long just before the flip.
+`countdown: old_ttl` waits until no resolver can still hold the previous MX: a resolver may have cached
+the answer with TTL t at any moment the pair served it, so the cache is gone at the latest t seconds after
+the pair was first seen no longer serving t (a lowered TTL, or the flip itself). The largest of those
+moments over all pairs is the end of the wait; a TTL lowered long before the flip thus no longer counts.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ class _Track:
     since: float | None = None
     stretch_ttl: int | None = None
     """Largest TTL seen for the MX set served now."""
+    ttl_ends: dict[int, float | None] = field(default_factory=dict)
+    """TTLs served with the current MX set → when first seen no longer served (None: served now)."""
     largest: dict[str, int] = field(default_factory=dict)
     """Largest TTL seen per state name over the whole watch."""
     flips: deque[Flip] = field(default_factory=lambda: deque(maxlen=MAX_FLIPS_PER_PAIR))
@@ -34,8 +38,9 @@ class OldTtl:
     """How long to wait after the last flip into a state: the largest TTL the previous MX had."""
 
     ttl: int | None
+    """The TTL whose expiry ends the wait (the largest one when several end together)."""
     since: float | None
-    """When the last pair flipped into the state; the wait runs from there."""
+    """When that TTL stopped being served; the wait ends at `since + ttl`."""
     detail: str
 
 
@@ -62,15 +67,28 @@ class History:
             ttl = observation.ttl
             if track.served is not None and (track.served != observation.mx or track.state != state):
                 flip = Flip(
-                    observation.pair, at, track.state, state, track.served, observation.mx, ttl, track.stretch_ttl
+                    observation.pair,
+                    at,
+                    track.state,
+                    state,
+                    track.served,
+                    observation.mx,
+                    ttl,
+                    track.stretch_ttl,
+                    _expiry(track.ttl_ends, at),
                 )
                 events.append(flip)
                 track.flips.append(flip)
                 track.since = at
                 track.stretch_ttl = None
+                track.ttl_ends = {}
             track.served = observation.mx
             track.state = state
             if ttl is not None:
+                for served, end in track.ttl_ends.items():
+                    if served != ttl and end is None:
+                        track.ttl_ends[served] = at
+                track.ttl_ends[ttl] = None
                 track.stretch_ttl = ttl if track.stretch_ttl is None else max(track.stretch_ttl, ttl)
                 if state is not None:
                     track.largest[state] = max(track.largest.get(state, 0), ttl)
@@ -92,20 +110,25 @@ class History:
         pending = [p for p, t in self._tracks.items() if t.state != target]
         if pending:
             return OldTtl(None, None, f"{len(pending)} pair(s) do not serve the {target} MX yet")
-        ttls: list[int] = []
-        times: list[float] = []
+        ends: list[tuple[float, int, float]] = []
         unknown = 0
         for track in self._tracks.values():
             into = [f for f in track.flips if f.after == target]
             if not into:
                 unknown += 1
                 continue
-            times.append(into[-1].at)
-            if into[-1].previous_ttl is not None:
-                ttls.append(into[-1].previous_ttl)
-        if not ttls:
+            if into[-1].expires is not None:
+                ends.append(into[-1].expires)
+        if not ends:
             return OldTtl(None, None, f"every pair already served the {target} MX when the watch began")
-        detail = f"largest TTL of the previous MX on {len(ttls)} pair(s)"
+        _, ttl, since = max(ends)
+        detail = f"TTL of the previous MX on {len(ends)} pair(s)"
         if unknown:
             detail += f"; {unknown} pair(s) already served {target} when the watch began"
-        return OldTtl(max(ttls), max(times), detail)
+        return OldTtl(ttl, since, detail)
+
+
+def _expiry(ttl_ends: dict[int, float | None], flipped_at: float) -> tuple[float, int, float] | None:
+    """(until, ttl, since): the moment the last cached copy of the previous MX expires at the latest."""
+    candidates = [((end or flipped_at) + ttl, ttl, end or flipped_at) for ttl, end in ttl_ends.items()]
+    return max(candidates) if candidates else None

@@ -138,6 +138,10 @@ class DnsFlip(Event):
     after: str
     ttl: int | None
     detail: str = ""
+    previous_ttl: int | None = None
+    """The largest TTL the pair served for its previous MX."""
+    expires: tuple[float, int, float] | None = None
+    """(until, ttl, since): when the last cached copy of the previous MX expires at the latest."""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ step is running, and asks for a second Ctrl+C when one is.
 from __future__ import annotations
 
 import asyncio
+import getpass
 import os
 import signal
 import sys
@@ -121,6 +122,19 @@ def install_signals(run: PlanRun, bus: EventBus, now: Callable[[], float]) -> Ca
             loop.remove_signal_handler(signum)
 
     return remove
+
+
+async def terminal_passphrase(what: str) -> str | None:
+    """Ask for an SSH key's passphrase on the controlling terminal (never echoed, never kept); None without one."""
+    try:
+        os.close(os.open("/dev/tty", os.O_RDWR))
+    except OSError:
+        return None
+    try:
+        answer = await asyncio.to_thread(getpass.getpass, f"passphrase for {what}: ")
+    except (EOFError, OSError):
+        return None
+    return answer or None
 
 
 def over_ssh_outside_multiplexer() -> bool:

@@ -1,14 +1,30 @@
-"""What step kinds share during a run: the DNS watcher, SSH connections, secrets, and resumed state."""
+"""What step kinds share during a run: the DNS watcher, SSH connections, secrets, and resumed state.
+
+The DNS watcher runs for the whole run as its own task, from `start()` to `close()`: it finds the pairs to
+watch (the plan's nameservers, or each domain's NS records), polls them every `dns.interval`, and its flips
+and rounds become `DnsFlip` and `DnsRound` events on the run's bus. SSH connections open on first use and
+are reused by every step on the same host.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import asyncssh
+
+from cockpit.dns import DiscoveryError, DnsWatcher, Flip, RoundDone, Snapshot, WatchEvent, watch_pairs
 from cockpit.engine.clock import Clock
-from cockpit.engine.events import EventBus
+from cockpit.engine.events import DnsFlip, DnsRound, EventBus, Notice
 from cockpit.engine.resume import ResumePoint
 from cockpit.plan import Plan
+from cockpit.ssh import HostConnections, PassphrasePrompt
+
+DISCOVERY_TIMEOUT = 30.0
 
 
 @dataclass
@@ -18,17 +34,172 @@ class RunServices:
     clock: Clock
     bus: EventBus
     resume: ResumePoint = field(default_factory=ResumePoint)
+    passphrase: PassphrasePrompt | None = None
+    """Asks for an SSH key's passphrase (the terminal or the screen); None skips encrypted keys."""
+    watch_dns: bool = True
+    """False leaves the nameservers alone (plans without DNS steps in tests)."""
+    watcher: DnsWatcher | None = field(default=None, init=False)
+    dns_problem: str = field(default="", init=False)
+    """Why there is no DNS watcher (discovery failed), for the steps that need one."""
+    _connections: HostConnections | None = field(default=None, init=False)
+    _watch_task: asyncio.Task[None] | None = field(default=None, init=False)
+    _round: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _remove_listener: Any = field(default=None, init=False)
+
+    # ----------------------------------------------------------------- lifetime
+
+    async def start(self) -> None:
+        """Start the services that run for the whole run (the DNS watcher); returns at once."""
+        if self.watch_dns and self._watch_task is None:
+            self._watch_task = asyncio.ensure_future(self._watch())
+
+    async def close(self) -> None:
+        """Stop the watcher and close every SSH connection."""
+        task, self._watch_task = self._watch_task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        if self.watcher is not None:
+            with contextlib.suppress(Exception):
+                await self.watcher.close()
+        if self._connections is not None:
+            await self._connections.close()
+
+    # ----------------------------------------------------------------- DNS
+
+    async def _watch(self) -> None:
+        plan = self.plan
+        try:
+            async with asyncio.timeout(DISCOVERY_TIMEOUT):
+                pairs = await watch_pairs(plan.domains, plan.nameservers)
+        except (DiscoveryError, TimeoutError, OSError) as exc:
+            reason = str(exc) or f"no answer in {DISCOVERY_TIMEOUT:g} s"
+            self._dns_failed(f"cannot find the nameservers to watch: {reason}")
+            return
+        if not pairs:
+            self._dns_failed("no nameservers to watch: list them under 'nameservers' in the plan")
+            return
+        watcher = DnsWatcher(
+            pairs,
+            states=plan.mx,
+            interval=plan.dns.interval,
+            timeout=plan.dns.timeout,
+            concurrency=plan.dns.concurrency,
+            clock=self.clock,
+        )
+        self.watcher = watcher
+        self._remove_listener = watcher.add_listener(self._on_watch_event)
+        try:
+            await watcher.run()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug in the watcher must not end the run silently
+            self._dns_failed(f"the DNS watcher stopped: {type(exc).__name__}: {exc}")
+
+    def _dns_failed(self, why: str) -> None:
+        self.dns_problem = why
+        self.bus.publish(Notice(self.clock.now(), "error", why))
+        self._wake_waiters()
+
+    def _on_watch_event(self, event: WatchEvent) -> None:
+        if isinstance(event, Flip):
+            before = f"{' '.join(str(e) for e in event.before_mx)}" or "nothing"
+            after = f"{' '.join(str(e) for e in event.after_mx)}"
+            self.bus.publish(
+                DnsFlip(
+                    event.at,
+                    event.pair.domain,
+                    event.pair.server.label,
+                    event.before,
+                    event.after or "other",
+                    event.ttl,
+                    f"{before} → {after}",
+                    previous_ttl=event.previous_ttl,
+                    expires=event.expires,
+                )
+            )
+        elif isinstance(event, RoundDone):
+            self.bus.publish(DnsRound(self.clock.now(), event.snapshot))
+            self._wake_waiters()
+
+    def _wake_waiters(self) -> None:
+        self._round.set()
+        self._round = asyncio.Event()
+
+    def poll_now(self) -> None:
+        """Poll every nameserver now (the `g` key, and after a DNS update)."""
+        if self.watcher is not None:
+            self.watcher.poll_now()
+
+    def latest(self) -> Snapshot | None:
+        return self.watcher.latest if self.watcher is not None else None
+
+    async def next_snapshot(self, newer_than: float) -> Snapshot:
+        """The first snapshot of a round that started at or after `newer_than` (wall clock)."""
+        while True:
+            if self.dns_problem:
+                raise DnsUnavailable(self.dns_problem)
+            latest = self.latest()
+            if latest is not None and latest.started_at >= newer_than:
+                return latest
+            await self._round.wait()
+
+    def old_ttl(self, target: str) -> tuple[int | None, float, str]:
+        """(TTL, since, explanation) for `countdown: old_ttl`: the largest TTL the MX had on any nameserver
+        before it flipped into `target`, counted from the last flip; TTL None when it cannot be known."""
+        if self.watcher is not None:
+            live = self.watcher.history.old_ttl(target)
+            if live.ttl is not None and live.since is not None:
+                served = time.strftime("%H:%M:%S", time.localtime(live.since))
+                return live.ttl, live.since, f"old MX TTL {live.ttl} s, served until {served} ({live.detail})"
+            problem = live.detail
+        else:
+            problem = self.dns_problem or "no DNS observations yet"
+        journaled = _old_ttl_from_flips(self.resume.flips, target)
+        if journaled is not None:
+            ttl, since = journaled
+            served = time.strftime("%H:%M:%S", time.localtime(since))
+            return ttl, since, f"old MX TTL {ttl} s, served until {served} (from the journal of the earlier run)"
+        return None, 0.0, f"the old MX TTL is unknown: {problem}"
+
+    # ----------------------------------------------------------------- SSH
+
+    @property
+    def connections(self) -> HostConnections:
+        if self._connections is None:
+            self._connections = HostConnections.for_plan(self.plan, self.base_dir, passphrase=self.passphrase)
+        return self._connections
+
+    async def connect(self, host: str) -> asyncssh.SSHClientConnection:
+        return await self.connections.connect(host)
+
+    def drop(self, host: str) -> None:
+        """Forget a broken connection so that the next step opens a fresh one."""
+        if self._connections is not None:
+            self._connections.drop(host)
 
     def countdown_state(self, step_id: str) -> tuple[float, float, float | None, str] | None:
         """The deadline of a countdown that a previous run started, if any."""
         return self.resume.countdowns.get(step_id)
 
-    def old_ttl(self) -> tuple[int | None, float, str]:
-        """(TTL, since, explanation) for `countdown: old_ttl`; TTL None when it cannot be known."""
-        return None, 0.0, "no DNS observations: the old MX TTL is unknown (watch the nameservers first)"
 
-    async def start(self) -> None:
-        """Start the services that run for the whole run."""
+class DnsUnavailable(Exception):
+    """There is no DNS watcher in this run (discovery failed); the message says why."""
 
-    async def close(self) -> None:
-        """Stop them and close connections."""
+
+def _old_ttl_from_flips(flips: list[dict[str, Any]], target: str) -> tuple[int, float] | None:
+    """From journaled DnsFlip records: (ttl, since) of the latest expiry among each pair's last flip into
+    `target` (the same rule as the live watcher's history)."""
+    last: dict[tuple[str, str], dict[str, Any]] = {}
+    for record in flips:
+        if record.get("after") == target:
+            last[(str(record.get("domain")), str(record.get("nameserver")))] = record
+    ends = [
+        (float(r["expires"][0]), int(r["expires"][1]), float(r["expires"][2]))
+        for r in last.values()
+        if isinstance(r.get("expires"), list | tuple) and len(r["expires"]) == 3
+    ]
+    if not ends:
+        return None
+    _, ttl, since = max(ends)
+    return ttl, since

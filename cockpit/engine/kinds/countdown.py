@@ -9,10 +9,25 @@ import asyncio
 from cockpit.engine.context import StepContext, StepFailed
 from cockpit.engine.events import CountdownSet, CountdownTick
 from cockpit.engine.states import StepState
-from cockpit.plan import OLD_TTL, CountdownStep
+from cockpit.plan import OLD_TTL, CountdownStep, Plan, WaitDnsStep
 from cockpit.plan.values import format_duration
 
 TICK = 1.0
+
+
+def flip_target(plan: Plan, step_id: str) -> str:
+    """The MX state whose arrival `old_ttl` counts from: the one the last `wait_dns: {mx: ...}` before the
+    countdown waited for; without one, the plan's second MX state (the parking address)."""
+    target: str | None = None
+    for _, step in plan.steps():
+        if step.id == step_id:
+            break
+        if isinstance(step, WaitDnsStep) and step.mx is not None:
+            target = step.mx
+    if target is not None:
+        return target
+    names = list(plan.mx)
+    return names[1] if len(names) > 1 else names[0]
 
 
 class CountdownKind:
@@ -35,7 +50,7 @@ class CountdownKind:
             self.deadline, self.total, self.paused_remaining, self.why = resumed
             self.why = self.why or "resumed"
         elif step.wait == OLD_TTL:
-            ttl, since, what = ctx.services.old_ttl()
+            ttl, since, what = ctx.services.old_ttl(flip_target(ctx.plan, step.id))
             if ttl is None:
                 raise StepFailed(what)
             self.total, self.deadline = float(ttl), since + ttl

@@ -13,6 +13,8 @@ from cockpit.plan import PortStep
 
 CONNECT_TIMEOUT = 5.0
 BANNER_TIMEOUT = 10.0
+SMTP_PORTS = frozenset({25, 587, 2525})
+"""Ports where `expect: open` also requires an SMTP greeting (220)."""
 
 
 class PortKind:
@@ -20,7 +22,8 @@ class PortKind:
         step = ctx.step
         assert isinstance(step, PortStep)
         where = f"{step.address} port {step.port}"
-        outcome, banner = await probe(step.address, step.port, read_banner=step.port == 25)
+        smtp = step.expect == "open" and step.port in SMTP_PORTS
+        outcome, banner = await probe(step.address, step.port, read_banner=smtp)
         ctx.info(f"{where}: {outcome}" + (f" — {banner}" if banner else ""))
         if step.expect == "closed":
             if outcome == "refused":
@@ -34,7 +37,7 @@ class PortKind:
                 raise StepFailed(f"{where} accepts connections: something listens there, so mail would be delivered")
             raise StepFailed(f"{where}: {outcome}")
         if outcome == "open":
-            if step.port == 25 and not (banner or "").startswith("220"):
+            if step.port in SMTP_PORTS and not (banner or "").startswith("220"):
                 raise StepFailed(f"{where} accepts connections but sent no SMTP greeting (got {banner or 'nothing'!r})")
             return f"{where} is open" + (f": {banner}" if banner else "")
         raise StepFailed(f"{where} is {outcome}, expected open")

@@ -72,7 +72,28 @@ def test_old_ttl_waits_the_largest_previous_ttl_from_the_last_flip() -> None:
     assert "do not serve" in history.old_ttl("parking").detail
     history.record(ok(PARK, 600, 9.0, Q), "parking")
     result = history.old_ttl("parking")
-    assert (result.ttl, result.since) == (3600, 9.0)
+    assert (result.ttl, result.since) == (3600, 5.0), "P stopped serving 3600 at 5.0: 3605 is the latest expiry"
+
+
+def test_old_ttl_forgets_a_ttl_lowered_long_before_the_flip() -> None:
+    history = History()
+    history.record(ok(OLD, 3600, 0.0), "old")
+    history.record(ok(OLD, 60, 10.0), "old")  # lowered: 3600-s copies expire by 3610
+    history.record(ok(OLD, 60, 5000.0), "old")
+    history.record(ok(PARK, 60, 5010.0), "parking")
+    result = history.old_ttl("parking")
+    assert (result.ttl, result.since) == (60, 5010.0)
+    (flip,) = history.flips(P)
+    assert flip.previous_ttl == 3600 and flip.expires == (5070.0, 60, 5010.0)
+
+
+def test_old_ttl_keeps_a_ttl_lowered_just_before_the_flip() -> None:
+    history = History()
+    history.record(ok(OLD, 3600, 0.0), "old")
+    history.record(ok(OLD, 60, 10.0), "old")
+    history.record(ok(PARK, 60, 20.0), "parking")
+    result = history.old_ttl("parking")
+    assert (result.ttl, result.since) == (3600, 10.0)
 
 
 def test_old_ttl_unknown_when_the_watch_began_after_the_flip() -> None:
