@@ -29,7 +29,8 @@ ALGORITHMS = {
     "hmac-sha512": dns.tsig.HMAC_SHA512,
 }
 
-_COMMENTS = re.compile(r"/\*.*?\*/|//[^\n]*|#[^\n]*", re.DOTALL)
+_COMMENTS = re.compile(r'"[^"]*"|/\*.*?\*/|//[^\n]*|#[^\n]*', re.DOTALL)
+"""Quoted strings first, so that a comment marker inside a secret (base64 may hold "//") is left alone."""
 _KEY = re.compile(r'key\s+("([^"]+)"|([^\s{]+))\s*\{(.*?)\}\s*;', re.DOTALL)
 _ALGORITHM = re.compile(r'algorithm\s+"?([A-Za-z0-9.-]+)"?\s*;')
 _SECRET = re.compile(r'secret\s+"([^"]*)"\s*;')
@@ -70,13 +71,14 @@ class TsigKey:
 
 def parse_tsig_key(text: str, origin: str) -> TsigKey:
     """A key from `tsig-keygen` output or `[ALGORITHM:]NAME:SECRET`; `origin` names the source in errors."""
-    stripped = _COMMENTS.sub("", text).strip()
+    stripped = _COMMENTS.sub(lambda m: m.group(0) if m.group(0).startswith('"') else "", text).strip()
     if not stripped:
         raise TsigKeyError(f"no TSIG key in {origin} (it is empty)")
     if stripped.startswith("key"):
         return _parse_bind(stripped, origin)
-    if "\n" not in stripped and stripped.count(":") in (1, 2):
-        parts = stripped.split(":")
+    line = text.strip()  # a one-liner is taken as it is: its base64 secret may hold "//"
+    if "\n" not in line and line.count(":") in (1, 2):
+        parts = line.split(":")
         algorithm, name, secret = ("hmac-sha256", *parts) if len(parts) == 2 else parts
         return _build(name, algorithm, secret, origin)
     raise TsigKeyError(

@@ -1,7 +1,8 @@
 """The one stream every face of a run consumes: frozen events, published in order to every listener.
 
-Listeners are called synchronously, in the order they subscribed. The journal subscribes first, so by the
-time `publish` returns an intent or a decision is on disk and the engine may go on to the side effect.
+Listeners are called synchronously, in the order they subscribed. The journal subscribes first (ahead of
+any face subscribed earlier), so an event is on disk before anyone is shown it, and by the time `publish`
+returns an intent or a decision is on disk and the engine may go on to the side effect.
 Listeners that live elsewhere (the TUI) hand the event over to their own loop without blocking.
 """
 
@@ -181,8 +182,12 @@ class EventBus:
     listeners: list[Listener] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
-    def subscribe(self, listener: Listener) -> Callable[[], None]:
-        self.listeners.append(listener)
+    def subscribe(self, listener: Listener, *, first: bool = False) -> Callable[[], None]:
+        """Listen from now on; `first` puts the listener before those already there (the journal)."""
+        if first:
+            self.listeners.insert(0, listener)
+        else:
+            self.listeners.append(listener)
         return lambda: self.listeners.remove(listener) if listener in self.listeners else None
 
     def publish(self, event: Event) -> None:

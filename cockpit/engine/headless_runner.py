@@ -130,8 +130,9 @@ async def terminal_passphrase(what: str) -> str | None:
         os.close(os.open("/dev/tty", os.O_RDWR))
     except OSError:
         return None
+    prompt = what if what.lower().startswith("passphrase") else f"passphrase for {what}"
     try:
-        answer = await asyncio.to_thread(getpass.getpass, f"passphrase for {what}: ")
+        answer = await asyncio.to_thread(getpass.getpass, f"{prompt}: ")
     except (EOFError, OSError):
         return None
     return answer or None

@@ -17,7 +17,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from cockpit.engine.events import Event, OutputLine, StepChanged
+from cockpit.dns import Snapshot
+from cockpit.engine.events import DnsFlip, DnsRound, Event, OutputLine, StepChanged
 
 FORMAT = 1
 MAX_OUTPUT_HEAD = 400
@@ -90,6 +91,8 @@ class JournalWriter:
         self._tail: dict[tuple[str, int], deque[dict[str, Any]]] = {}
         self._omitted: dict[tuple[str, int], int] = {}
         self._attempt: dict[str, int] = {}
+        self._dns: dict[tuple[str, str], str] = {}
+        """The MX state of each (domain, nameserver) pair as the journal of this run has it."""
 
     def write(self, record: dict[str, Any], *, durable: bool = False) -> None:
         if self._fd is None:
@@ -106,8 +109,13 @@ class JournalWriter:
             raise JournalError(f"{self.path}: cannot write the journal: {exc.strerror}") from None
 
     def __call__(self, event: Event) -> None:
+        if isinstance(event, DnsRound):
+            self._dns_round(event)
+            return
         if not event.journaled:
             return
+        if isinstance(event, DnsFlip):
+            self._dns[(event.domain, event.nameserver)] = event.after
         if isinstance(event, OutputLine):
             self._output(event)
             return
@@ -131,6 +139,22 @@ class JournalWriter:
         if len(tail) == tail.maxlen:
             self._omitted[key] = self._omitted.get(key, 0) + 1
         tail.append(record)
+
+    def _dns_round(self, event: DnsRound) -> None:
+        """Journal every pair's MX state when the journal does not say it yet: the first round of each run
+        names all the pairs (one that never flips included) and catches flips made while no cockpit watched."""
+        if not isinstance(event.snapshot, Snapshot):
+            return
+        seen = {
+            (view.pair.domain, view.pair.server.label): view.state
+            for view in event.snapshot.pairs
+            if view.state is not None
+        }
+        if all(self._dns.get(pair) == state for pair, state in seen.items()):
+            return
+        self._dns.update(seen)
+        pairs = [[domain, server, state] for (domain, server), state in sorted(self._dns.items())]
+        self.write({"type": "DnsStates", "at": event.at, "pairs": pairs})
 
     def _flush_tail(self, step_id: str, attempt: int) -> None:
         key = (step_id, attempt)

@@ -2,6 +2,9 @@
 
 The downtime window is measured from the DNS flips: from the first nameserver that stopped serving the
 plan's first MX state (mail leaves the old host) until every nameserver serves its last state (the new host).
+"Every nameserver" is every pair the journal names (each run journals all of them at its first DNS round), so
+one that never flipped keeps the window open; a flip made while no cockpit watched is counted when a cockpit
+next saw it.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ class StepLine:
     detail: str = ""
     confirmed_by: str = ""
     output: list[str] = field(default_factory=list)
+    failures: list[tuple[str, list[str]]] = field(default_factory=list)
+    """Each failure or interruption (also of a step later retried, skipped or marked done), with the last
+    output lines at that moment."""
 
 
 @dataclass
@@ -36,12 +42,17 @@ class Timeline:
     steps: dict[str, StepLine] = field(default_factory=dict)
     flips: list[dict[str, Any]] = field(default_factory=list)
     mx_states: tuple[str, ...] = ()
+    dns: list[tuple[float, tuple[str, str], str]] = field(default_factory=list)
+    """(when, (domain, nameserver), MX state) in journal order: flips and each run's first sight of every pair."""
+    dns_now: dict[tuple[str, str], str] = field(default_factory=dict)
+    """The last MX state the journal knows for each pair."""
     downtime: tuple[float, float | None] | None = None
     """(start, end) of the window; end None while not every nameserver serves the last state."""
 
 
 def build_timeline(records: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> Timeline:
     timeline = Timeline()
+    open_intents: set[str] = set()
     for record in records:
         kind = record.get("type")
         at = record.get("at")
@@ -54,43 +65,83 @@ def build_timeline(records: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -
             timeline.mx_states = tuple(record.get("mx_states") or ())
             for step_id, title in zip(record.get("step_ids", []), record.get("step_titles", []), strict=False):
                 timeline.steps.setdefault(step_id, StepLine(step_id, title)).title = title
+            _interrupted(timeline, open_intents)
             timeline.outcome = "unfinished (the cockpit stopped without closing the run)"
         elif kind == "RunFinished":
             timeline.outcome = f"{record.get('outcome')} (exit {record.get('exit_code')})"
+        elif kind == "StepIntent":
+            open_intents.add(str(record["step_id"]))
         elif kind == "StepChanged":
             line = timeline.steps.setdefault(record["step_id"], StepLine(record["step_id"]))
-            state = record.get("state")
+            state = str(record.get("state"))
             if state in ("running", "awaiting-confirmation", "waiting-dns", "counting-down") and line.started is None:
                 line.started = at
+            if state not in ("pending", "ready"):
+                line.result, line.detail = state, str(record.get("detail", ""))
             if state in ("done", "failed", "skipped", "interrupted"):
-                line.ended, line.result, line.detail = at, str(state), str(record.get("detail", ""))
-        elif kind == "Decision" and record.get("action") == "go":
+                line.ended = at
+                open_intents.discard(line.step_id)
+            if state == "failed":
+                line.failures.append((f"failed: {line.detail}", line.output[-OUTPUT_LINES:]))
+        elif kind == "Decision" and record.get("action") in ("go", "rerun", "mark-done"):
             line = timeline.steps.setdefault(record["step_id"], StepLine(record["step_id"]))
-            line.confirmed_by = str(record.get("source", ""))
+            action, source = record.get("action"), str(record.get("source", ""))
+            line.confirmed_by = source if action == "go" else f"{source} ({action})"
         elif kind == "OutputLine":
             line = timeline.steps.setdefault(record["step_id"], StepLine(record["step_id"]))
             line.output.append(f"{record.get('host')} {record.get('stream')}: {record.get('text')}")
-            del line.output[:-20]
+            del line.output[:-OUTPUT_LINES]
         elif kind == "DnsFlip":
             timeline.flips.append(record)
+            _dns_seen(timeline, at, (str(record["domain"]), str(record["nameserver"])), str(record["after"]))
+        elif kind == "DnsStates":
+            for domain, nameserver, state in record.get("pairs", ()):
+                pair, known = (str(domain), str(nameserver)), timeline.dns_now.get((str(domain), str(nameserver)))
+                if known is not None and known != state:
+                    timeline.flips.append({"at": at, "domain": domain, "nameserver": nameserver, "before": known,
+                                           "after": state, "ttl": None, "unwatched": True})  # fmt: skip
+                _dns_seen(timeline, at, pair, str(state))
+    _interrupted(timeline, open_intents)
     timeline.downtime = _downtime(timeline)
     return timeline
 
 
+def _interrupted(timeline: Timeline, open_intents: set[str]) -> None:
+    """Steps that had started changing a server when the cockpit stopped (intent without outcome)."""
+    for step_id in sorted(open_intents):
+        line = timeline.steps.setdefault(step_id, StepLine(step_id))
+        line.result = "interrupted"
+        what = "interrupted: the cockpit stopped during the step — outcome unknown"
+        line.failures.append((what, line.output[-OUTPUT_LINES:]))
+    open_intents.clear()
+
+
+OUTPUT_LINES = 20
+"""Output lines kept per step for the failures section."""
+
+
+def _dns_seen(timeline: Timeline, at: object, pair: tuple[str, str], state: str) -> None:
+    if isinstance(at, int | float):
+        timeline.dns.append((float(at), pair, state))
+    timeline.dns_now[pair] = state
+
+
 def _downtime(timeline: Timeline) -> tuple[float, float | None] | None:
-    if len(timeline.mx_states) < 2 or not timeline.flips:
+    if len(timeline.mx_states) < 2:
         return None
     first, last = timeline.mx_states[0], timeline.mx_states[-1]
-    start = next((f["at"] for f in timeline.flips if f.get("before") == first and f.get("after") != first), None)
-    if start is None:
-        return None
     where: dict[tuple[str, str], str] = {}
+    start: float | None = None
     end: float | None = None
-    for flip in timeline.flips:
-        where[(flip["domain"], flip["nameserver"])] = flip["after"]
-        if flip["at"] >= start:
-            end = flip["at"] if all(state == last for state in where.values()) else None
-    return start, end
+    for at, pair, state in timeline.dns:
+        before, where[pair] = where.get(pair), state
+        if start is None:
+            if before != first or state == first:
+                continue
+            start = at
+        arrived = all(served == last for served in where.values())
+        end = (end if end is not None else at) if arrived else None
+    return None if start is None else (start, end)
 
 
 def _clock(at: float | None) -> str:
@@ -119,15 +170,17 @@ def render_markdown(timeline: Timeline) -> str:
         for flip in timeline.flips:
             out.append(
                 f"| {_clock(flip['at'])} | {_md(flip['domain'])} | {_md(flip['nameserver'])} | "
-                f"{_md(str(flip.get('before') or '—'))} | {_md(str(flip['after']))} | {flip.get('ttl') or '—'} |"
+                f"{_md(str(flip.get('before') or '—'))} | {_md(str(flip['after']))} | {_ttl(flip)} |"
             )
     else:
         out.append("No nameserver changed its MX during the run.")
-    failures = [line for line in timeline.steps.values() if line.result in ("failed", "interrupted")]
+    failures = [line for line in timeline.steps.values() if line.failures]
     if failures:
         out += ["", "## Failures", ""]
         for line in failures:
-            out += [f"### {line.step_id}: {line.detail}", "", "```", *line.output, "```", ""]
+            out += [f"### {line.step_id} (finally {_md(line.result)})", ""]
+            for what, output in line.failures:
+                out += [f"- {what}", "", "```", *(output or ["(no output)"]), "```", ""]
     return "\n".join(out) + "\n"
 
 
@@ -136,8 +189,20 @@ def _downtime_text(timeline: Timeline) -> str:
         return "not measured (no nameserver left the first MX state during the run)"
     start, end = timeline.downtime
     if end is None:
-        return f"from {_clock(start)}, still open (not every nameserver serves '{timeline.mx_states[-1]}')"
+        last = timeline.mx_states[-1]
+        behind = ", ".join(
+            f"{nameserver} serves '{state}' for {domain}"
+            for (domain, nameserver), state in sorted(timeline.dns_now.items())
+            if state != last
+        )
+        return f"from {_clock(start)}, still open (not every nameserver serves '{last}': {behind})"
     return f"{format_duration(end - start)}, from {_clock(start)} to {_clock(end)}"
+
+
+def _ttl(flip: dict[str, Any]) -> str:
+    if flip.get("unwatched"):
+        return "— (flipped while no cockpit watched)"
+    return str(flip.get("ttl") or "—")
 
 
 def _md(text: str) -> str:
@@ -156,13 +221,16 @@ def render_html(timeline: Timeline) -> str:
     )
     flips = "".join(
         f"<tr><td>{esc(_clock(f['at']))}</td><td>{esc(f['domain'])}</td><td>{esc(f['nameserver'])}</td>"
-        f"<td>{esc(f.get('before') or '—')}</td><td>{esc(f['after'])}</td><td>{esc(f.get('ttl') or '—')}</td></tr>"
+        f"<td>{esc(f.get('before') or '—')}</td><td>{esc(f['after'])}</td><td>{esc(_ttl(f))}</td></tr>"
         for f in timeline.flips
     )
     failures = "".join(
-        f"<h3>{esc(s.step_id)}: {esc(s.detail)}</h3><pre>{esc(chr(10).join(s.output))}</pre>"
+        f"<h3>{esc(s.step_id)} (finally {esc(s.result)})</h3>"
+        + "".join(
+            f"<p>{esc(what)}</p><pre>{esc(chr(10).join(output) or '(no output)')}</pre>" for what, output in s.failures
+        )
         for s in timeline.steps.values()
-        if s.result in ("failed", "interrupted")
+        if s.failures
     )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Run report: {esc(timeline.plan_name)}</title>

@@ -65,7 +65,10 @@ def open_session(
         raise SessionRefused(f"cannot create the lock beside the plan ({path.parent}): {exc.strerror}") from None
     try:
         if fresh and path.exists():
-            archived = path.with_name(f"{path.name}.{time.strftime('%Y%m%d-%H%M%S', time.localtime(clock.now()))}")
+            stamp = f"{path.name}.{time.strftime('%Y%m%d-%H%M%S', time.localtime(clock.now()))}"
+            archived, number = path.with_name(stamp), 1
+            while archived.exists():  # never replace an earlier archive (two --fresh in one second)
+                archived, number = path.with_name(f"{stamp}-{number}"), number + 1
             path.rename(archived)
             bus.publish(Notice(clock.now(), "info", f"archived the previous journal as {archived.name}"))
         contents = read_journal(path)
@@ -82,7 +85,7 @@ def open_session(
     except OSError as exc:
         lock.release()
         raise SessionRefused(f"cannot open the journal {path}: {exc.strerror}") from None
-    bus.subscribe(journal)
+    bus.subscribe(journal, first=True)  # on disk before any face shows it
     if lock.took_over:
         bus.publish(Notice(clock.now(), "warning", describe_stale(lock.took_over)))
     if contents.torn_tail:

@@ -46,6 +46,14 @@ def test_parse_real_tsig_keygen_output() -> None:
     assert (key.name, key.algorithm) == ("real-key.", "hmac-sha512")
 
 
+def test_comment_markers_inside_a_secret_are_part_of_it() -> None:
+    secret = base64.b64encode(b"\xff\xff\xff" * 11).decode()  # "////..." in base64
+    assert "//" in secret
+    text = f'// made by tsig-keygen\nkey "k1" {{\n\talgorithm hmac-sha256;\n\tsecret "{secret}";\n}};\n'
+    assert parse_tsig_key(text, "file k.key").dnspython_key().secret == base64.b64decode(secret)
+    assert parse_tsig_key(f"hmac-sha256:k1:{secret}", "env K").dnspython_key().secret == base64.b64decode(secret)
+
+
 def test_dig_style_one_liner() -> None:
     assert parse_tsig_key(f"hmac-sha512:k1:{SECRET}", "env X").algorithm == "hmac-sha512"
     assert parse_tsig_key(f"k1:{SECRET}\n", "env X").algorithm == "hmac-sha256"

@@ -1,0 +1,144 @@
+"""The report's reading of a journal: the downtime window over every nameserver the journal names (one that
+never flipped keeps it open; a flip made while no cockpit watched closes it), and failures that the operator
+then skipped or that a stopped cockpit left behind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from cockpit.dns import MxEntry, Observation, Pair, PairView, Server, Snapshot, Status
+from cockpit.engine.events import DnsFlip, DnsRound, EventBus
+from cockpit.engine.journal import JournalWriter, read_journal
+from cockpit.engine.report import build_timeline, render_html, render_markdown
+
+STATES = ("old", "parking", "new")
+
+
+def started(at: float) -> dict[str, Any]:
+    return {"type": "RunStarted", "at": at, "plan_name": "p", "step_ids": ["a"], "step_titles": ["A"],
+            "mx_states": list(STATES)}  # fmt: skip
+
+
+def seen(at: float, *pairs: tuple[str, str]) -> dict[str, Any]:
+    return {"type": "DnsStates", "at": at, "pairs": [["example.com", ns, state] for ns, state in pairs]}
+
+
+def flip(at: float, ns: str, before: str, after: str) -> dict[str, Any]:
+    return {"type": "DnsFlip", "at": at, "domain": "example.com", "nameserver": ns, "before": before,
+            "after": after, "ttl": 60}  # fmt: skip
+
+
+def test_window_from_first_leaving_old_to_all_new() -> None:
+    timeline = build_timeline([
+        started(0), seen(1, ("ns1", "old"), ("ns2", "old")),
+        flip(10, "ns1", "old", "parking"), flip(12, "ns2", "old", "parking"),
+        flip(30, "ns1", "parking", "new"), flip(33, "ns2", "parking", "new"),
+        seen(40, ("ns1", "new"), ("ns2", "new")),
+    ])  # fmt: skip
+    assert timeline.downtime == (10, 33)
+    assert "23s, from" in render_markdown(timeline)
+
+
+def test_a_nameserver_that_never_flipped_keeps_the_window_open() -> None:
+    timeline = build_timeline([
+        started(0), seen(1, ("ns1", "old"), ("ns2", "old"), ("ns3", "old")),
+        flip(10, "ns1", "old", "parking"), flip(12, "ns2", "old", "parking"),
+        flip(30, "ns1", "parking", "new"), flip(33, "ns2", "parking", "new"),
+    ])  # fmt: skip
+    assert timeline.downtime == (10, None)
+    text = render_markdown(timeline)
+    assert "still open" in text and "ns3 serves 'old' for example.com" in text
+
+
+def test_a_flip_while_no_cockpit_watched_counts_when_seen() -> None:
+    timeline = build_timeline([
+        started(0), seen(1, ("ns1", "old"), ("ns2", "old")),
+        flip(10, "ns1", "old", "parking"), flip(12, "ns2", "old", "parking"),
+        flip(30, "ns1", "parking", "new"),
+        started(50), seen(51, ("ns1", "new"), ("ns2", "new")),
+    ])  # fmt: skip
+    assert timeline.downtime == (10, 51)
+    unwatched = [f for f in timeline.flips if f.get("unwatched")]
+    assert [(f["nameserver"], f["before"], f["after"], f["at"]) for f in unwatched] == [("ns2", "parking", "new", 51)]
+    assert "flipped while no cockpit watched" in render_markdown(timeline)
+
+
+def test_a_window_that_closes_and_opens_again_ends_at_the_last_arrival() -> None:
+    timeline = build_timeline([
+        started(0), seen(1, ("ns1", "old")),
+        flip(10, "ns1", "old", "parking"), flip(20, "ns1", "parking", "new"),
+        flip(25, "ns1", "new", "parking"), flip(40, "ns1", "parking", "new"),
+        seen(50, ("ns1", "new")),
+    ])  # fmt: skip
+    assert timeline.downtime == (10, 40)
+
+
+def test_failures_also_of_skipped_and_interrupted_steps() -> None:
+    records: list[dict[str, Any]] = [
+        started(0),
+        {"type": "StepChanged", "at": 1, "step_id": "a", "state": "running", "detail": ""},
+        {"type": "StepIntent", "at": 1, "step_id": "a", "attempt": 1, "action": "x"},
+        {"type": "OutputLine", "at": 2, "step_id": "a", "host": "old", "stream": "stderr", "text": "boom"},
+        {"type": "StepChanged", "at": 3, "step_id": "a", "state": "failed", "detail": "old: exit status 3"},
+        {"type": "Decision", "at": 4, "step_id": "a", "action": "skip", "source": "operator", "reason": "later"},
+        {"type": "StepChanged", "at": 4, "step_id": "a", "state": "skipped", "detail": "later"},
+        {"type": "StepChanged", "at": 5, "step_id": "b", "state": "running", "detail": ""},
+        {"type": "StepIntent", "at": 5, "step_id": "b", "attempt": 1, "action": "y"},
+        {"type": "OutputLine", "at": 6, "step_id": "b", "host": "new", "stream": "stdout", "text": "half"},
+        started(10),
+        {"type": "Decision", "at": 11, "step_id": "b", "action": "mark-done", "source": "--decide"},
+        {"type": "StepChanged", "at": 11, "step_id": "b", "state": "done", "detail": "marked done"},
+    ]
+    timeline = build_timeline(records)
+    a, b = timeline.steps["a"], timeline.steps["b"]
+    assert (a.result, b.result) == ("skipped", "done")
+    assert a.failures == [("failed: old: exit status 3", ["old stderr: boom"])]
+    assert b.failures == [("interrupted: the cockpit stopped during the step — outcome unknown", ["new stdout: half"])]
+    assert b.confirmed_by == "--decide (mark-done)"
+    text = render_markdown(timeline)
+    assert "### a (finally skipped)" in text and "### b (finally done)" in text
+    page = render_html(timeline)
+    assert "boom" in page and "half" in page
+
+
+def test_a_journal_that_ends_mid_step_shows_it_interrupted() -> None:
+    timeline = build_timeline([
+        started(0),
+        {"type": "StepChanged", "at": 1, "step_id": "a", "state": "running", "detail": ""},
+        {"type": "StepIntent", "at": 1, "step_id": "a", "attempt": 1, "action": "x"},
+    ])  # fmt: skip
+    assert timeline.steps["a"].result == "interrupted"
+    assert timeline.outcome.startswith("unfinished")
+
+
+def _snapshot(at: float, *states: tuple[int, str | None]) -> Snapshot:
+    views = []
+    for port, state in states:
+        pair = Pair("example.com", Server("127.0.0.1", port, f"ns{port}.example.com"))
+        status = Status.OK if state is not None else Status.TIMEOUT
+        mx = (MxEntry(10, f"{state}.example.net."),) if state is not None else ()
+        views.append(PairView(Observation(pair, status, at, mx, 60 if state else None), state, None, False))
+    return Snapshot(1, at, at, tuple(views))
+
+
+def test_journal_names_every_pair_once_per_run_and_unwatched_changes(tmp_path: Path) -> None:
+    path = tmp_path / "j"
+    bus = EventBus()
+    writer = JournalWriter(path)
+    bus.subscribe(writer)
+    bus.publish(DnsRound(1.0, _snapshot(1.0, (1, "old"), (2, "old"))))
+    bus.publish(DnsRound(2.0, _snapshot(2.0, (1, "old"), (2, None))))  # a failed poll changes nothing
+    bus.publish(DnsFlip(3.0, "example.com", "ns1.example.com:1", "old", "parking", 60))
+    bus.publish(DnsRound(3.0, _snapshot(3.0, (1, "parking"), (2, "old"))))  # the flip said it already
+    writer.close()
+    writer = JournalWriter(path)  # the next run starts knowing nothing
+    bus = EventBus()
+    bus.subscribe(writer)
+    bus.publish(DnsRound(9.0, _snapshot(9.0, (1, "parking"), (2, "parking"))))
+    writer.close()
+    records = [r for r in read_journal(path).records if r["type"] == "DnsStates"]
+    assert [(r["at"], r["pairs"]) for r in records] == [
+        (1.0, [["example.com", "ns1.example.com:1", "old"], ["example.com", "ns2.example.com:2", "old"]]),
+        (9.0, [["example.com", "ns1.example.com:1", "parking"], ["example.com", "ns2.example.com:2", "parking"]]),
+    ]
