@@ -15,11 +15,13 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
+from cockpit.dns import Snapshot
 from cockpit.engine.events import (
     Asking,
     CountdownSet,
     CountdownTick,
     DnsFlip,
+    DnsRound,
     Event,
     Notice,
     RunFinished,
@@ -147,6 +149,7 @@ class CockpitScreen(Screen[None]):
             CountdownSet: self.query_one(CountdownPane).announce,  # type: ignore[dict-item]
             CountdownTick: self.query_one(CountdownPane).tick,  # type: ignore[dict-item]
             DnsFlip: self._dns_flip,  # type: ignore[dict-item]
+            DnsRound: self._dns_round,  # type: ignore[dict-item]
             Notice: self._notice,  # type: ignore[dict-item]
         }
 
@@ -190,6 +193,13 @@ class CockpitScreen(Screen[None]):
         if news is not None:
             self._alert(news, title="Nameservers converged")
         self._tick()
+
+    def _dns_round(self, event: DnsRound) -> None:
+        if not isinstance(event.snapshot, Snapshot):
+            return
+        news = self.query_one(NameserversPane).observe(event.snapshot, self.run.clock.now())
+        if news is not None:
+            self._alert(news, title="Nameservers converged")
 
     def _notice(self, event: Notice) -> None:
         severity = NOTICE_SEVERITY.get(event.level, "information")

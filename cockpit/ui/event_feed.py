@@ -2,7 +2,7 @@
 
 The bus calls listeners synchronously inside the engine's task (and drops a listener that raises), so this
 one only appends output lines to a bounded buffer and posts every other event as a message; the latest
-transfer progress replaces the previous one instead of queueing.
+transfer progress replaces the previous one instead of queueing, and stays shown until the next step starts.
 """
 
 from __future__ import annotations
@@ -37,8 +37,7 @@ class EventFeed:
             self.transfer = event
             return
         if isinstance(event, StepChanged) and event.state == StepState.RUNNING:
-            if self.transfer is not None and self.transfer.step_id == event.step_id:
-                self.transfer = None
+            self.transfer = None  # steps run one at a time: a transfer's bar stays up until the next step starts
             attempt = f"(attempt {event.attempt})" if event.attempt > 1 else ""
             self.buffer.section(event.step_id, "", attempt)
         self.post(EngineEvent(event))

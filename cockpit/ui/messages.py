@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from cockpit.engine.events import Event
+from cockpit.engine.events import DnsRound, Event
 
 
 class EngineEvent(Message):
@@ -13,3 +13,8 @@ class EngineEvent(Message):
     def __init__(self, event: Event) -> None:
         super().__init__()
         self.event = event
+
+    def can_replace(self, message: Message) -> bool:
+        """A round's snapshot is the whole picture: a newer one queued right behind it supersedes it."""
+        newer = message.event if isinstance(message, EngineEvent) else None
+        return isinstance(self.event, DnsRound) and isinstance(newer, DnsRound)

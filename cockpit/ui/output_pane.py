@@ -49,10 +49,11 @@ class OutputPane(Vertical):
     OutputPane {
         #output-filter { display: none; height: 1; border: none; padding: 0 1; }
         &.-filtering #output-filter { display: block; }
-        #output-transfer { display: none; height: 1; }
+        #output-transfer { display: none; height: 1; background: $boost; }
         &.-transfer #output-transfer { display: block; }
-        #output-transfer Label { width: 1fr; }
-        #output-transfer ProgressBar { width: auto; }
+        #output-transfer-text { width: auto; padding: 0 1; text-wrap: nowrap; }
+        #output-transfer-bar { width: 1fr; }
+        #output-transfer-bar Bar { width: 1fr; }
     }
     """
 
@@ -76,7 +77,7 @@ class OutputPane(Vertical):
         yield Input(placeholder="filter output (Enter keeps it, Esc clears)", id="output-filter")
         yield OutputLog(self.buffer, id="output-log")
         with Horizontal(id="output-transfer"):
-            yield Label(id="output-transfer-text")
+            yield Label(id="output-transfer-text", markup=False)
             yield ProgressBar(total=100, show_eta=False, id="output-transfer-bar")
 
     def on_mount(self) -> None:

@@ -34,6 +34,13 @@ hosts:
 phases:
 """
 
+FOUR_NAMESERVERS = HEAD.replace(
+    "  - {name: ns2.example.com, address: 127.0.0.1, port: 5302}\n",
+    "  - {name: ns2.example.com, address: 127.0.0.1, port: 5302}\n"
+    "  - {name: ns3.example.com, address: 127.0.0.1, port: 5303}\n"
+    "  - {name: ns4.example.com, address: 127.0.0.1, port: 5304}\n",
+)
+
 BASIC = """\
   - name: before
     steps:
@@ -78,15 +85,23 @@ class Cockpit:
 
 @pytest.fixture
 def cockpit(tmp_path: Path) -> Callable[..., Cockpit]:
-    """Build the app on a plan made of HEAD and the given phases; options go to RunOptions."""
+    """Build the app on a plan made of `head` and the given phases; options go to RunOptions.
+
+    The run's own DNS watcher stays off unless `watch_dns` (tests feed the nameservers pane themselves).
+    """
 
     def build(
-        phases: str = BASIC, initial: dict[str, tuple[StepState, int, str]] | None = None, **options: object
+        phases: str = BASIC,
+        initial: dict[str, tuple[StepState, int, str]] | None = None,
+        *,
+        head: str = HEAD,
+        watch_dns: bool = False,
+        **options: object,
     ) -> Cockpit:
-        plan = parse_plan(HEAD + phases, "test.yaml")
+        plan = parse_plan(head + phases, "test.yaml")
         clock = FakeClock()
         bus = EventBus()
-        services = RunServices(plan, tmp_path, clock, bus)
+        services = RunServices(plan, tmp_path, clock, bus, watch_dns=watch_dns)
         run = PlanRun(
             plan,
             plan_sha256="0" * 64,

@@ -1,5 +1,5 @@
-"""Pilot tests of the panes: output batching, filter and badge, nameservers and downtime, help, screenshot,
-resizing, worker errors and the crash policy."""
+"""Pilot tests of the panes: output batching, filter and badge, transfer progress, help, screenshot, resizing,
+worker errors and the crash policy (the nameservers pane has its own module)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable
+from textual.widgets import Label, ProgressBar
 
-from cockpit.engine.events import DnsFlip, OutputLine, TransferProgress
+from cockpit.engine.events import OutputLine, TransferProgress
 from cockpit.engine.services import RunServices
 from cockpit.ui.app import CockpitApp
 from cockpit.ui.countdown_pane import CountdownPane
-from cockpit.ui.header_bar import HeaderBar
 from cockpit.ui.help_screen import HelpScreen
-from cockpit.ui.nameservers_pane import NameserversPane
 from cockpit.ui.output_log import OutputLog, clean
 from cockpit.ui.output_pane import OutputPane
 
@@ -86,45 +84,41 @@ async def test_slash_filters_the_output_and_escape_clears(cockpit: Build) -> Non
         assert len(pane.log_view.view) == 31
 
 
-async def test_transfer_progress_shows_rate_and_eta(cockpit: Build) -> None:
+async def test_transfer_progress_shows_a_bar_with_rate_and_eta(cockpit: Build) -> None:
     c = cockpit()
-    async with c.app.run_test() as pilot:
+    async with c.app.run_test(size=(80, 24)) as pilot:
         await until(pilot, asking(c.run, "lower-ttl"))
-        c.bus.publish(TransferProgress(c.clock.now(), "copy", 1_500_000_000, 3_000_000_000, 50_000_000.0, 30.0))
         pane = c.app.screen.query_one(OutputPane)
+        assert not pane.has_class("-transfer")
+        c.bus.publish(TransferProgress(c.clock.now(), "copy", 1_500_000_000, 3_000_000_000, 50_000_000.0, 30.0))
         pane.flush()
         await pilot.pause()
         assert pane.has_class("-transfer")
-        assert str(pane.query_one("#output-transfer-text").render()) == "1.5 GB of 3.0 GB · 50.0 MB/s · 30s left"
+        text = pane.query_one("#output-transfer-text", Label)
+        bar = pane.query_one(ProgressBar)
+        assert str(text.render()) == "1.5 GB of 3.0 GB · 50.0 MB/s · 30s left"
+        assert bar.total == 3_000_000_000 and bar.progress == 1_500_000_000 and bar.percentage == 0.5
+        assert str(bar.query_one("#percentage").render()) == "50%"
+        # The words are never squeezed by the bar, and the bar has room of its own on the same line.
+        assert text.size.width >= len("1.5 GB of 3.0 GB · 50.0 MB/s · 30s left")
+        assert bar.region.width >= 20 and bar.region.x >= text.region.right and bar.region.right <= pane.region.right
+
+        c.bus.publish(TransferProgress(c.clock.now(), "copy", 2_000_000_000, None, 40_000_000.0, None))
+        pane.flush()
+        await pilot.pause()
+        assert str(text.render()) == "2.0 GB · 40.0 MB/s"
+        assert bar.total is None, "an unknown size shows an indeterminate bar"
+
+        await pilot.press("enter")  # the next step starts: the finished transfer's bar goes
+        await until(pilot, asking(c.run, "settle"))
+        await pilot.press("enter")
+        await until(pilot, lambda: c.run.running_step() == "settle")
+        pane.flush()
+        assert not pane.has_class("-transfer")
 
 
 def test_remote_escape_sequences_never_reach_the_terminal() -> None:
     assert clean("\x1b[31mred\x1b[0m\tx\x1b]0;title\x07\r") == "red    x"
-
-
-async def test_dns_flips_update_rows_in_place_and_start_the_downtime_clock(cockpit: Build) -> None:
-    c = cockpit()
-    bells: list[int] = []
-    async with c.app.run_test(size=(120, 40)) as pilot:
-        c.app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
-        await until(pilot, asking(c.run, "lower-ttl"))
-        pane = c.app.screen.query_one(NameserversPane)
-        table = pane.query_one(DataTable)
-        for ns in ("ns1.example.com:5301", "ns2.example.com:5302"):
-            c.bus.publish(DnsFlip(c.clock.now(), "example.com", ns, None, "old", 600))
-        await until(pilot, lambda: pane.converged.get("example.com") == "old")
-        assert not bells  # the first answers are no news
-        c.bus.publish(DnsFlip(c.clock.now(), "example.com", "ns1.example.com:5301", "old", "parking", 600))
-        await until(pilot, lambda: c.app.screen.query_one(HeaderBar).has_class("-downtime"), "downtime shown")
-        assert table.row_count == 2
-        assert str(table.get_cell("example.com ns1.example.com:5301", "state")) == "parking"
-        await c.clock.advance(65)
-        c.bus.publish(DnsFlip(c.clock.now(), "example.com", "ns2.example.com:5302", "old", "parking", 600))
-        await until(pilot, lambda: pane.converged.get("example.com") == "parking")
-        assert bells
-        assert table.row_count == 2
-        header = c.app.screen.query_one(HeaderBar)
-        assert "downtime 00:01:05" in str(header.query_one("#header-downtime").render())
 
 
 async def test_help_lists_every_key(cockpit: Build) -> None:

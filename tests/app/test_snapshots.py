@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from cockpit.engine.events import OutputLine
+from cockpit.engine.events import OutputLine, TransferProgress
 from cockpit.ui.output_pane import OutputPane
 
-from .conftest import FAILING, Cockpit, asking, until
+from .conftest import FAILING, FOUR_NAMESERVERS, Cockpit, asking, until
+from .dns_rounds import mixed_state
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 Compare = Callable[..., bool]
@@ -73,3 +74,36 @@ def test_failed_step(snap_compare: Compare, cockpit: Build, size: tuple[int, int
 def test_help_screen(snap_compare: Compare, cockpit: Build, size: tuple[int, int]) -> None:
     c = cockpit()
     assert snap_compare(c.app, terminal_size=size, press=["question_mark"], run_before=settle(c, "lower-ttl"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_dns_mixed_state(snap_compare: Compare, cockpit: Build, size: tuple[int, int]) -> None:
+    """Two of four nameservers serve parking, one the old MX (old serial), one times out; the first flips
+    were 1m05s ago, so the downtime clock runs too."""
+    c = cockpit(head=FOUR_NAMESERVERS)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await until(pilot, asking(c.run, "lower-ttl"))
+        for event in mixed_state(c.run.plan, c.clock.now()):
+            c.bus.publish(event)
+        await c.clock.advance(125)
+        c.app.cockpit._tick()
+        await until(pilot, lambda: c.app.cockpit.query_one("#ns-convergence").visual is not None)
+        c.app.screen.query_one(OutputPane).flush()
+        await pilot.pause()
+
+    assert snap_compare(c.app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_transfer_progress(snap_compare: Compare, cockpit: Build, size: tuple[int, int]) -> None:
+    c = cockpit()
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await until(pilot, asking(c.run, "lower-ttl"))
+        c.bus.publish(OutputLine(c.clock.now(), "copy-mail", "old", "info", "copying /srv/move/mail.tar to new"))
+        c.bus.publish(TransferProgress(c.clock.now(), "copy-mail", 1_500_000_000, 3_000_000_000, 50_000_000.0, 30.0))
+        c.app.screen.query_one(OutputPane).flush()
+        await pilot.pause()
+
+    assert snap_compare(c.app, terminal_size=size, run_before=run_before)
