@@ -8,6 +8,7 @@ import click
 
 from cockpit import __version__
 from cockpit.commands.check import check
+from cockpit.commands.lab import lab
 from cockpit.commands.report import report
 from cockpit.commands.run import run
 from cockpit.commands.schema import schema
@@ -25,6 +26,7 @@ cli.add_command(schema)
 cli.add_command(run)
 cli.add_command(report)
 cli.add_command(watch)
+cli.add_command(lab)
 
 
 def main() -> None:

@@ -34,7 +34,8 @@ class SwarmConfig:
     messages: int | None = None
     """Stop submitting new messages after this many (retries go on); None = until stopped."""
     ports: dict[str, int] = field(default_factory=dict)
-    """Per-address SMTP port where the platform cannot give each MTA its own loopback address."""
+    """SMTP port per MX host name (absolute, lower-case) or per address, where it is not `smtp_port`: for
+    platforms that cannot give each MTA its own loopback address."""
 
 
 class Swarm:
@@ -45,6 +46,7 @@ class Swarm:
         self._tasks: set[asyncio.Task[None]] = set()
         self._next_id = 0
         self._submitting = True
+        self._closed = False
         self.resolvers = [
             CachingResolver(config.nameservers, time.time, seed=seed * 1000 + n) for n in range(config.senders)
         ]
@@ -67,10 +69,13 @@ class Swarm:
         return self.tally.pending()
 
     async def close(self) -> None:
+        """Cancel every sender and message, again until all are gone (a cancellation can be swallowed)."""
         self._submitting = False
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._closed = True
+        while self._tasks:
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.wait(list(self._tasks), timeout=1.0)
 
     async def _sender(self, number: int, resolver: CachingResolver) -> None:
         await asyncio.sleep(self._random.uniform(0, self.config.interval))
@@ -92,7 +97,7 @@ class Swarm:
             f"Message {lab_id} from sender {number}.\r\n"
         ).encode()
         delay = self.config.backoff_first
-        while True:
+        while not self._closed:
             outcome, target = await self._attempt(resolver, mailbox, data)
             if outcome is None:
                 self.tally.delivered(lab_id, target)
@@ -114,7 +119,7 @@ class Swarm:
             except LookupFailed as exc:
                 last = str(exc)
                 continue
-            port = self.config.ports.get(address, self.config.smtp_port)
+            port = self.config.ports.get(host, self.config.ports.get(address, self.config.smtp_port))
             result = await deliver(address, port, "sender@remote.example", f"{mailbox}@{self.config.domain}", data,
                                    timeout=5)  # fmt: skip
             if result.ok:

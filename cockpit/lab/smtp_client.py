@@ -52,7 +52,10 @@ async def deliver(
     host: str, port: int, sender: str, recipient: str, message: bytes, *, helo: str = "sender.lab", timeout: float = 10
 ) -> Delivery:
     try:
-        return await asyncio.wait_for(_deliver(host, port, sender, recipient, message, helo), timeout)
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that arrives just as
+        # the delivery finishes, and a sender cancelled at shutdown would then run on.
+        async with asyncio.timeout(timeout):
+            return await _deliver(host, port, sender, recipient, message, helo)
     except TimeoutError:
         return Delivery(False, True, f"{host}:{port} timed out")
     except ConnectionRefusedError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -57,7 +58,8 @@ class LabMta:
     def running(self) -> bool:
         return self._server is not None
 
-    async def start(self) -> None:
+    async def start(self, sock: socket.socket | None = None) -> None:
+        """Listen on `host`:`port`, or on `sock` when given (a socket bound beforehand to hold the port)."""
         if self._server is not None:
             return
         loop = asyncio.get_running_loop()
@@ -65,7 +67,10 @@ class LabMta:
         def protocol() -> Any:
             return SMTP(self._handler, hostname=f"{self.name}.lab", ident="mx-cockpit lab MTA", loop=loop)
 
-        self._server = await loop.create_server(protocol, self.host, self.port, reuse_address=True)
+        if sock is not None:
+            self._server = await loop.create_server(protocol, sock=sock)
+        else:
+            self._server = await loop.create_server(protocol, self.host, self.port, reuse_address=True)
         if self.port == 0:
             self.port = self._server.sockets[0].getsockname()[1]
 

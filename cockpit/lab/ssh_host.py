@@ -12,15 +12,17 @@ import asyncio
 import contextlib
 import os
 import signal
+from collections import deque
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
 import asyncssh
 
-from cockpit.lab.ssh_session import ShellSession
+from cockpit.lab.ssh_session import SessionRecord, ShellSession
 
 ADDRESS = "127.0.0.1"
+HISTORY = 1000
 
 
 class LabSshHost:
@@ -45,6 +47,8 @@ class LabSshHost:
         self._connections: set[asyncssh.SSHServerConnection] = set()
         self._sessions: set[ShellSession] = set()
         self.port = 0
+        self.history: deque[SessionRecord] = deque(maxlen=HISTORY)
+        """The last commands that finished, with their times and exit statuses."""
         self.accepted = 0
         """Client connections accepted so far (to check that connections are reused)."""
 
@@ -81,7 +85,7 @@ class LabSshHost:
                 host._connections.discard(self._conn)
 
             def session_requested(self) -> ShellSession:
-                return ShellSession(host.sandbox, host.commands, host._sessions, host.env)
+                return ShellSession(host.sandbox, host.commands, host._sessions, host.env, host.history.append)
 
         self._server = await asyncssh.create_server(
             _Server,

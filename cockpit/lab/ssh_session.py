@@ -9,13 +9,28 @@ import os
 import signal
 import struct
 import termios
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncssh
 
 PTY_OUTPUT_GRACE = 1.0
 """Seconds to keep reading a PTY after its command exited (a background job may hold it open)."""
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """A finished command, as the host saw it: lets the lab time the steps a plan ran over SSH."""
+
+    command: str | None
+    """The command line received (None for a shell)."""
+    started: float
+    ended: float
+    """Seconds since the epoch."""
+    status: int | None
+    """Exit status; negative for a signal."""
 
 
 class _Child(asyncio.SubprocessProtocol):
@@ -64,8 +79,11 @@ class ShellSession(asyncssh.SSHServerSession[bytes]):
         commands: list[str | None],
         registry: set[ShellSession],
         env: Mapping[str, str] | None = None,
+        on_done: Callable[[SessionRecord], None] | None = None,
     ) -> None:
         self._sandbox = sandbox
+        self._on_done = on_done
+        self._started = 0.0
         self._env = dict(env or {})
         self._commands = commands
         self._registry = registry
@@ -98,6 +116,7 @@ class ShellSession(asyncssh.SSHServerSession[bytes]):
 
     def session_started(self) -> None:
         self._commands.append(self._command)
+        self._started = time.time()
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def _run(self) -> None:
@@ -125,6 +144,8 @@ class ShellSession(asyncssh.SSHServerSession[bytes]):
                 await asyncio.wait_for(self._pty_reader.closed.wait(), PTY_OUTPUT_GRACE)
         self.running = False
         returncode = self._transport.get_returncode()
+        if self._on_done is not None:
+            self._on_done(SessionRecord(self._command, self._started, time.time(), returncode))
         if returncode is not None and returncode < 0:
             self._chan.exit_with_signal(signal.Signals(-returncode).name.removeprefix("SIG"))
         else:

@@ -35,19 +35,23 @@ class Verdict:
     new: int
     """Accepted directly by the new MTA."""
     lost: int
+    """Accepted by some MTA but not in the new store."""
     duplicated: int
     stranded: int
     """Accepted by old but not in the new store: what a hurried move leaves behind."""
     downtime: float | None
     """From the first refused delivery to the first delivery accepted by the new MTA."""
+    queued: int = 0
+    """Not accepted by any MTA yet: the senders still hold them and retry (not lost, not delivered)."""
 
     def line(self, floor: float | None) -> str:
         down = f"{self.downtime:.1f} s" if self.downtime is not None else "not measured"
         floor_text = f" (floor {floor:.1f} s)" if floor is not None else ""
         stranded = f" · stranded {self.stranded}" if self.stranded else ""
+        queued = f" · queued {self.queued}" if self.queued else ""
         return (
             f"sent {self.sent} · old {self.old} · moved {self.moved} · new {self.new} · lost {self.lost} · "
-            f"duplicated {self.duplicated}{stranded} · downtime {down}{floor_text}"
+            f"duplicated {self.duplicated}{stranded}{queued} · downtime {down}{floor_text}"
         )
 
 
@@ -86,11 +90,33 @@ class Tally:
         sent = len(self.messages)
         by_old = {i for i, t in self.messages.items() if "old" in t.accepted_by}
         by_new = {i for i, t in self.messages.items() if "new" in t.accepted_by}
-        lost = sum(1 for i in self.messages if new_store.get(i, 0) == 0)
+        queued = {i for i, t in self.messages.items() if not t.accepted_by and t.delivered_at is None}
+        lost = sum(1 for i in self.messages if new_store.get(i, 0) == 0 and i not in queued)
         duplicated = sum(1 for i in self.messages if new_store.get(i, 0) > 1)
         moved = sum(1 for i in by_old if new_store.get(i, 0) > 0)
         stranded = sum(1 for i in by_old if new_store.get(i, 0) == 0)
         downtime = None
         if self.first_refusal is not None and self.first_new_accept is not None:
             downtime = max(0.0, self.first_new_accept - self.first_refusal)
-        return Verdict(sent, len(by_old), moved, len(by_new), lost, duplicated, stranded, downtime)
+        return Verdict(sent, len(by_old), moved, len(by_new), lost, duplicated, stranded, downtime, len(queued))
+
+
+@dataclass(frozen=True)
+class LabTally:
+    """The verdict of a lab run with the downtime floor the method allows: one old TTL plus the copy time."""
+
+    verdict: Verdict
+    old_ttl: int | None
+    """The MX TTL served when the MX left the old host (what a cache may still hold)."""
+    copy_seconds: float | None
+    """From the start of the delta export on old to the end of its import on new."""
+
+    @property
+    def floor(self) -> float | None:
+        if self.old_ttl is None:
+            return None
+        return self.old_ttl + (self.copy_seconds or 0.0)
+
+    def line(self) -> str:
+        """`sent N · old M · moved K · new L · lost 0 · duplicated 0 · downtime X s (floor Y s)`."""
+        return self.verdict.line(self.floor)
