@@ -8,6 +8,7 @@ import click
 
 from cockpit import __version__
 from cockpit.commands.check import check
+from cockpit.commands.demo import demo
 from cockpit.commands.lab import lab
 from cockpit.commands.report import report
 from cockpit.commands.run import run
@@ -21,6 +22,7 @@ def cli() -> None:
     """mx-cockpit: move a domain's mail to a new server with minimal downtime and no lost mail."""
 
 
+cli.add_command(demo)
 cli.add_command(check)
 cli.add_command(schema)
 cli.add_command(run)

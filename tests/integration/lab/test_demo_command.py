@@ -1,0 +1,129 @@
+"""`cockpit demo` as a newcomer runs it: the lab, the whole plan, and the tally that proves nothing was lost.
+
+Headless runs check the proof and the exit code; the full-screen run goes through tmux (a real terminal),
+pressing Enter through every step as an operator would, and reads the tally from the screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from cockpit.engine.journal import read_journal
+
+TALLY = re.compile(
+    r"tally: sent (?P<sent>\d+) · old (?P<old>\d+) · moved (?P<moved>\d+) · new (?P<new>\d+) · "
+    r"lost (?P<lost>\d+) · duplicated (?P<duplicated>\d+)(?: · stranded (?P<stranded>\d+))?.* · downtime "
+)
+
+
+def demo(*args: str, folder: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cockpit", "demo", "--dir", str(folder), *args],
+        capture_output=True, text=True, timeout=240, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def tally(output: str) -> dict[str, int]:
+    match = TALLY.search(output)
+    assert match, output
+    return {key: int(value) for key, value in match.groupdict().items() if value is not None}
+
+
+def journal_outcome(folder: Path) -> tuple[str, set[str]]:
+    records = read_journal(folder / ".cockpit" / "plan.journal").records
+    finished = [r for r in records if r.get("type") == "RunFinished"]
+    done = {str(r["step_id"]) for r in records if r.get("type") == "StepChanged" and r.get("state") == "done"}
+    return (str(finished[-1]["outcome"]) if finished else "none"), done
+
+
+def test_headless_demo_moves_every_message_exactly_once(tmp_path: Path) -> None:
+    result = demo("--headless", "--speed", "20", folder=tmp_path / "lab")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    counts = tally(result.stdout)
+    assert counts["lost"] == 0 and counts["duplicated"] == 0
+    assert counts["sent"] > 0 and counts["moved"] > 0 and counts["new"] > 0
+    assert counts["sent"] == counts["old"] + counts["new"]
+    outcome, done = journal_outcome(tmp_path / "lab")
+    assert outcome == "done"
+    assert {"mx-to-parking", "old-ttl-wait", "delta-copy", "mx-to-new"} <= done
+
+
+def test_without_a_terminal_the_demo_runs_headless(tmp_path: Path) -> None:
+    result = demo("--speed", "20", "--messages", "40", folder=tmp_path / "lab")
+    assert "no terminal: running headless" in result.stderr
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    assert tally(result.stdout)["sent"] == 40
+
+
+def test_reckless_demo_strands_mail_and_fails(tmp_path: Path) -> None:
+    result = demo("--headless", "--speed", "20", "--reckless", folder=tmp_path / "lab")
+    counts = tally(result.stdout)
+    assert counts.get("stranded", 0) > 0 and counts["lost"] > 0, result.stdout[-2000:]
+    assert result.returncode == 1
+
+
+def test_a_bad_theme_is_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "cockpit", "demo", "--theme", "no-such-theme"],
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "--theme no-such-theme: choose one of" in result.stderr
+
+
+async def test_full_screen_demo_in_tmux_pressed_through_to_the_tally(tmp_path: Path) -> None:
+    tmux = shutil.which("tmux")
+    if tmux is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("tmux is not installed (make servers installs it)")
+        pytest.skip("tmux is not installed")
+    socket_name = f"cockpit-demo-{uuid.uuid4().hex[:8]}"
+    folder = tmp_path / "lab"
+    command = (
+        f"HOME={shlex.quote(str(tmp_path))} TERM=xterm-256color {shlex.quote(sys.executable)} -m cockpit demo "
+        f"--speed 10 --dir {shlex.quote(str(folder))}; echo EXIT=$?; sleep 600"
+    )
+
+    async def run(*args: str) -> str:
+        process = await asyncio.create_subprocess_exec(
+            tmux, "-L", socket_name, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
+        out, err = await asyncio.wait_for(process.communicate(), 30)
+        assert process.returncode == 0, err.decode()
+        return out.decode()
+
+    async def until(text: str, seconds: float, press: bool) -> str:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        screen = ""
+        while loop.time() < deadline:
+            screen = await run("capture-pane", "-p", "-t", "t")
+            if text in screen:
+                return screen
+            if press:
+                await run("send-keys", "-t", "t", "Enter")
+            await asyncio.sleep(0.5)
+        raise AssertionError(f"{text!r} never appeared; the last screen:\n{screen}")
+
+    await run("new-session", "-d", "-s", "t", "-x", "100", "-y", "30", command)
+    try:
+        first = await until("Checklist", 60, press=False)
+        assert "Nameservers" in first and "demo.test" in first
+        await until("run done", 300, press=True)
+        await run("send-keys", "-t", "t", "q")
+        screen = await until("EXIT=", 120, press=False)
+    finally:
+        await run("kill-server")
+    assert "EXIT=0" in screen, screen
+    counts = tally(screen)
+    assert counts["lost"] == 0 and counts["duplicated"] == 0
