@@ -14,8 +14,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
+# The whole move against the embedded lab (full screen in a terminal); e.g. make demo DEMO_ARGS="--speed 3".
+DEMO_ARGS ?=
+
 demo: $(STAMP)
 	$(BIN)/cockpit check sample-plans/*.yaml
+	$(BIN)/cockpit demo $(DEMO_ARGS)
 
 # Real servers the integration tests need (OpenSSH sshd, BIND, tmux); installed only when missing and root.
 servers:
