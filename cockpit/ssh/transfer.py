@@ -28,6 +28,8 @@ HIGH_WATER = 4 * 1024 * 1024
 HELPER_TIMEOUT = 120.0
 """Seconds allowed for each short helper command (probe, checksum, rename, cleanup)."""
 PROGRESS_EVERY = 0.25
+FINISH_TIMEOUT = 60.0
+"""Seconds the destination may take to finish writing after the end of the data (flush, close, exit)."""
 
 
 @dataclass(frozen=True)
@@ -190,7 +192,13 @@ async def _copy(
             )
         pump.report()
         dst_chan.write_eof()
-        await asyncio.shield(pump.dst_closed)
+        try:
+            async with asyncio.timeout(FINISH_TIMEOUT):
+                await asyncio.shield(pump.dst_closed)
+        except TimeoutError:
+            raise TransferError(
+                dest.host, f"the destination did not finish writing within {FINISH_TIMEOUT:g} s after the data ended"
+            ) from None
         _require_exit(dest.host, dst_chan, dst_end, "the destination")
     except BaseException:
         stop(src_chan)

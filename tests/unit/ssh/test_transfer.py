@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -198,3 +199,17 @@ async def test_sha256sum_verifies_where_openssl_is_missing(
     async with HostConnections(plan_hosts, base_dir=tmp_path) as hosts:
         await transfer(hosts, HostPath("old", str(lab.sandbox / "f")), HostPath("new", str(bare_new.sandbox / "f")))
     assert (bare_new.sandbox / "f").read_bytes() == (lab.sandbox / "f").read_bytes()
+
+
+HANGS_AFTER_EOF = '/bin/cat > "$(mktemp)"; exec sleep 60\n'
+
+
+@pytest.mark.parametrize("faulty_new", [HANGS_AFTER_EOF], indirect=True)
+async def test_a_destination_that_never_finishes_after_the_data_fails_in_bounded_time(
+    pair: HostConnections, lab: LabSshHost, faulty_new: LabSshHost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys.modules["cockpit.ssh.transfer"], "FINISH_TIMEOUT", 1.0)
+    (lab.sandbox / "f").write_bytes(b"x" * 100_000)
+    with pytest.raises(TransferError, match=r"^new: the destination did not finish writing within 1 s"):
+        await transfer(pair, HostPath("old", str(lab.sandbox / "f")), HostPath("new", str(faulty_new.sandbox / "f")))
+    assert "f" not in names(faulty_new.sandbox)
