@@ -96,6 +96,10 @@ class ShellSession(asyncssh.SSHServerSession[bytes]):
         self._pty_reader: _PtyReader | None = None
         self._task: asyncio.Task[None] | None = None
         self._exited = asyncio.Event()
+        self._early: list[bytes] = []
+        """Input that arrived before the child existed (a fast sender, a slow fork); the channel is paused
+        meanwhile, so at most one SSH window of it."""
+        self._early_eof = False
         self.pid: int | None = None
         self.running = False
 
@@ -136,6 +140,7 @@ class ShellSession(asyncssh.SSHServerSession[bytes]):
             self._chan.exit(127)
             return
         assert self._transport is not None
+        self._deliver_early_input()
         self.pid = self._transport.get_pid()
         self.running = True
         await self._exited.wait()
@@ -192,7 +197,24 @@ class ShellSession(asyncssh.SSHServerSession[bytes]):
             else:
                 self._chan.resume_reading()
 
+    def _child_ready(self) -> bool:
+        return self._pty_in is not None or self._transport is not None
+
+    def _deliver_early_input(self) -> None:
+        early, self._early = self._early, []
+        for data in early:
+            self.data_received(data, None)
+        if self._early_eof:
+            self.eof_received()
+        if self._chan is not None and not self._chan.is_closing():
+            self._chan.resume_reading()
+
     def data_received(self, data: bytes, datatype: asyncssh.DataType) -> None:
+        if not self._child_ready():
+            self._early.append(data)
+            if self._chan is not None:
+                self._chan.pause_reading()
+            return
         if self._pty_in is not None:
             self._pty_in.write(data)
         elif self._transport is not None:
@@ -201,6 +223,9 @@ class ShellSession(asyncssh.SSHServerSession[bytes]):
                 stdin.write(data)  # type: ignore[attr-defined]
 
     def eof_received(self) -> bool:
+        if not self._child_ready():
+            self._early_eof = True
+            return True
         if self._pty_in is not None:
             self._pty_in.write(b"\x04")
         elif self._transport is not None:

@@ -154,3 +154,11 @@ async def test_commands_run_in_the_sandbox(hosts: HostConnections, lab: LabSshHo
     events: list[SshEvent] = []
     await run_command(await hosts.connect("old"), "pwd", host="old", sink=events.append)
     assert lines_of(events, "stdout") == [str(lab.sandbox)]
+
+
+async def test_input_sent_at_once_reaches_the_command_with_its_end(hosts: HostConnections) -> None:
+    """Data and end of file that arrive before the lab host has started the child are kept, not dropped."""
+    conn = await hosts.connect("old")
+    for _ in range(20):
+        result = await asyncio.wait_for(conn.run("wc -c", input="x" * 100_000), 10)
+        assert str(result.stdout).strip() == "100000"
