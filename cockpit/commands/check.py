@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
+from pathlib import Path
 
 import click
 
 from cockpit.commands.common import EXIT_BAD_INPUT
 from cockpit.plan import Plan, PlanError, PlanFileError, load_plan
+
+EXIT_UNREACHABLE = 1
 
 
 def _count(n: int, noun: str) -> str:
@@ -29,9 +33,15 @@ def summary(plan: Plan) -> str:
 
 @click.command()
 @click.argument("plans", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=str))
-def check(plans: tuple[str, ...]) -> None:
-    """Validate PLAN files; exit 0 when all are valid, 2 otherwise (one line per problem on stderr)."""
+@click.option("--online", is_flag=True,
+              help="Also ask the nameservers, log in to the hosts, load the secrets, read the primaries.")  # fmt: skip
+def check(plans: tuple[str, ...], online: bool) -> None:
+    """Validate PLAN files; exit 0 when all are valid, 2 otherwise (one line per problem on stderr).
+
+    With --online, exit 1 when the plans are valid but something they need does not answer.
+    """
     bad = False
+    unreachable = False
     for path in plans:
         try:
             loaded = load_plan(path)
@@ -45,5 +55,21 @@ def check(plans: tuple[str, ...]) -> None:
             bad = True
             continue
         click.echo(f"{path}: ok — {loaded.plan.name}: {summary(loaded.plan)}")
+        if online and not _online(path, loaded.plan, loaded.path.resolve().parent):
+            unreachable = True
     if bad:
         sys.exit(EXIT_BAD_INPUT)
+    if unreachable:
+        sys.exit(EXIT_UNREACHABLE)
+
+
+def _online(path: str, plan: Plan, base_dir: Path) -> bool:
+    from cockpit.commands.online_check import online_findings
+    from cockpit.engine.headless_runner import terminal_passphrase
+
+    findings = asyncio.run(online_findings(plan, base_dir, terminal_passphrase))
+    for finding in findings:
+        click.echo(finding.line())
+    problems = sum(1 for finding in findings if not finding.ok)
+    click.echo(f"{path}: online: {_count(len(findings), 'check')}, {_count(problems, 'problem')}; nothing was changed")
+    return problems == 0

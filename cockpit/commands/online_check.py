@@ -1,0 +1,128 @@
+"""`cockpit check --online`: what a plan needs, tried for real before the move — and nothing changed.
+
+Asks every (domain, nameserver) pair for its MX once, logs in to every host (host keys verified, no command
+run), loads every secret that a step uses (never shown), and reads the SOA serial of every primary that a
+`dns_update` step would update (over TCP, no update sent). Each check is one line; a problem says what to do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+
+from cockpit.dns import DiscoveryError, DnsWatcher, TsigKeyError, load_tsig_key, watch_pairs
+from cockpit.dns.update import read_serial
+from cockpit.engine.context import StepFailed
+from cockpit.engine.kinds.dns_update import resolve
+from cockpit.plan import DnsUpdateStep, Plan
+from cockpit.plan.secret_values import SecretError, read_secret
+from cockpit.ssh import HostConnections, PassphrasePrompt, SshError
+
+DISCOVERY_TIMEOUT = 30.0
+SERIAL_TIMEOUT = 5.0
+
+
+@dataclass(frozen=True)
+class Finding:
+    ok: bool
+    area: str
+    """dns, ssh, secret or primary."""
+    text: str
+
+    def line(self) -> str:
+        return f"  {'ok ' if self.ok else 'BAD'}  {self.area:<7} {self.text}"
+
+
+async def online_findings(plan: Plan, base_dir: Path, passphrase: PassphrasePrompt | None) -> list[Finding]:
+    """Every check, in a stable order: nameservers, hosts, secrets, primaries."""
+    dns, ssh, primaries = await asyncio.gather(_nameservers(plan), _hosts(plan, base_dir, passphrase), _primaries(plan))
+    return [*dns, *ssh, *_secrets(plan, base_dir), *primaries]
+
+
+async def _nameservers(plan: Plan) -> list[Finding]:
+    try:
+        async with asyncio.timeout(DISCOVERY_TIMEOUT):
+            pairs = await watch_pairs(plan.domains, plan.nameservers)
+    except (DiscoveryError, TimeoutError, OSError) as exc:
+        return [Finding(False, "dns", f"cannot find the nameservers: {exc or 'no answer'}")]
+    if not pairs:
+        return [Finding(False, "dns", "no nameservers: list them under 'nameservers'")]
+    watcher = DnsWatcher(pairs, states=plan.mx, timeout=plan.dns.timeout, concurrency=plan.dns.concurrency)
+    try:
+        snapshot = await watcher.poll_round()
+    finally:
+        await watcher.close()
+    findings = []
+    for view in snapshot.pairs:
+        obs = view.observation
+        where = f"{obs.domain} @{obs.server.label}"
+        if not obs.status.authoritative:
+            detail = f" ({obs.detail})" if obs.detail else ""
+            findings.append(Finding(False, "dns", f"{where}: {obs.status.value}{detail}"))
+            continue
+        mx = obs.mx_text() if obs.mx else "no MX"
+        ttl = f"TTL {obs.ttl}" if obs.ttl is not None else "no TTL"
+        state = f"  [{view.state}]" if view.state is not None else ""
+        findings.append(Finding(True, "dns", f"{where}: {obs.status.value}  {mx}  {ttl}  serial {obs.serial}{state}"))
+    return findings
+
+
+async def _hosts(plan: Plan, base_dir: Path, passphrase: PassphrasePrompt | None) -> list[Finding]:
+    findings: list[Finding] = []
+    async with HostConnections.for_plan(plan, base_dir, passphrase=passphrase) as hosts:
+
+        async def one(name: str) -> Finding:
+            try:
+                conn = await hosts.connect(name)
+            except SshError as exc:
+                return Finding(False, "ssh", str(exc))
+            key = conn.get_server_host_key()
+            user = conn.get_extra_info("username") or "?"
+            peer = conn.get_extra_info("peername") or ("?", 0)
+            verified = "host key verified"
+            if key is not None:
+                verified = f"host key {key.get_algorithm()} {key.get_fingerprint()} verified"
+            return Finding(True, "ssh", f"{name}: logged in as {user} at {peer[0]}:{peer[1]}, {verified}")
+
+        findings = list(await asyncio.gather(*(one(name) for name in plan.hosts)))
+    return findings
+
+
+def _secrets(plan: Plan, base_dir: Path) -> list[Finding]:
+    tsig = {step.key for _, step in plan.steps() if isinstance(step, DnsUpdateStep)}
+    findings = []
+    for name, secret in plan.secrets.items():
+        try:
+            if name in tsig:
+                key = load_tsig_key(secret, base_dir)
+                text = f"{name}: TSIG key {key.name} ({key.algorithm}) from {key.origin}"
+            else:
+                value = read_secret(secret, base_dir)
+                text = f"{name}: readable from {value.origin}"
+        except (TsigKeyError, SecretError) as exc:
+            findings.append(Finding(False, "secret", f"{name}: {exc}"))
+            continue
+        findings.append(Finding(True, "secret", text))
+    return findings
+
+
+async def _primaries(plan: Plan) -> list[Finding]:
+    seen: dict[tuple[str, int, str], None] = {}
+    for _, step in plan.steps():
+        if isinstance(step, DnsUpdateStep):
+            for domain in step.domains or plan.domains:
+                seen[(step.server.host, step.server.port or 53, step.zone or domain)] = None
+
+    async def one(host: str, port: int, zone: str) -> Finding:
+        label = f"{host}:{port} zone {zone}"
+        try:
+            address = await resolve(host)
+        except StepFailed as exc:
+            return Finding(False, "primary", f"{label}: {exc}")
+        serial = await read_serial(address, port, zone, SERIAL_TIMEOUT)
+        if serial is None:
+            return Finding(False, "primary", f"{label}: no SOA over TCP within {SERIAL_TIMEOUT:g} s")
+        return Finding(True, "primary", f"{label}: answers over TCP, serial {serial} (no update sent)")
+
+    return list(await asyncio.gather(*(one(*key) for key in seen)))
