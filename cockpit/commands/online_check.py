@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cockpit.dns import DiscoveryError, DnsWatcher, TsigKeyError, load_tsig_key, watch_pairs
-from cockpit.dns.update import read_serial
-from cockpit.engine.context import StepFailed
-from cockpit.engine.kinds.dns_update import resolve
+from cockpit.dns.update import PrimaryAddressError, primary_address, read_serial
 from cockpit.plan import DnsUpdateStep, Plan
 from cockpit.plan.secret_values import SecretError, read_secret
 from cockpit.ssh import HostConnections, PassphrasePrompt, SshError
@@ -117,8 +115,8 @@ async def _primaries(plan: Plan) -> list[Finding]:
     async def one(host: str, port: int, zone: str) -> Finding:
         label = f"{host}:{port} zone {zone}"
         try:
-            address = await resolve(host)
-        except StepFailed as exc:
+            address = await primary_address(host)
+        except PrimaryAddressError as exc:
             return Finding(False, "primary", f"{label}: {exc}")
         serial = await read_serial(address, port, zone, SERIAL_TIMEOUT)
         if serial is None:

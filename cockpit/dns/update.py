@@ -7,6 +7,9 @@ enters a message: dnspython exceptions are translated here, never passed on.
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -135,3 +138,22 @@ def _name(key: TsigKey | None) -> str:
 
 def _fail(domain: str, label: str, outcome: str, message: str, before: int | None = None) -> UpdateResult:
     return UpdateResult(False, domain, label, outcome, message, before, None)
+
+
+class PrimaryAddressError(Exception):
+    """The primary's name does not resolve; the message says which and why."""
+
+
+async def primary_address(host: str) -> str:
+    """The address to send an update to: `host` itself when it is an IP address, else its first address."""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, 53, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise PrimaryAddressError(f"cannot resolve the primary {host}: {exc}") from None
+    if not infos:
+        raise PrimaryAddressError(f"the primary {host} has no address")
+    return str(infos[0][4][0])

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
-import socket
-
 from cockpit.dns import TsigKeyError, load_tsig_key, update_mx
+from cockpit.dns.update import PrimaryAddressError, primary_address
 from cockpit.engine.context import StepContext, StepFailed
 from cockpit.plan import DnsUpdateStep
 
@@ -28,7 +25,10 @@ class DnsUpdateKind:
         ttl = step.ttl if step.ttl is not None else plan.ttl
         if ttl is None:
             raise StepFailed("dns_update needs a TTL: set 'ttl' on the step or the plan")
-        address = await resolve(step.server.host)
+        try:
+            address = await primary_address(step.server.host)
+        except PrimaryAddressError as exc:
+            raise StepFailed(str(exc)) from None
         port = step.server.port or 53
         records = plan.mx[step.mx]
         domains = step.domains or plan.domains
@@ -54,18 +54,3 @@ class DnsUpdateKind:
         finally:
             ctx.services.poll_now()
         return f"MX of {', '.join(done)} → {step.mx} (TTL {ttl} s) on {step.server.host}"
-
-
-async def resolve(host: str) -> str:
-    """The address to send the update to: `host` itself when it is an IP address, else its first address."""
-    try:
-        return str(ipaddress.ip_address(host))
-    except ValueError:
-        pass
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, 53, type=socket.SOCK_STREAM)
-    except OSError as exc:
-        raise StepFailed(f"cannot resolve the primary {host}: {exc}") from None
-    if not infos:
-        raise StepFailed(f"the primary {host} has no address")
-    return str(infos[0][4][0])
