@@ -18,8 +18,12 @@ from cockpit.ui.cockpit_screen import CockpitScreen
 from cockpit.ui.output_pane import OutputPane
 from cockpit.ui.palette_commands import CockpitCommands
 from cockpit.ui.step_list import StepList
+from cockpit.ui.terminal_writer import install as install_terminal_writer
 
 HANGUP_EXIT = 129
+
+
+install_terminal_writer()
 
 
 class CockpitApp(App[int]):

@@ -162,3 +162,32 @@ async def test_the_same_run_through_ssh_tt(method_lab: MethodLab, sshd: OpenSshS
     await tmux_120x40.keys("q")
     assert "EXIT=0" in await tmux_120x40.wait_for("EXIT=")
     assert_all_done(plan)
+
+
+async def test_a_vanished_terminal_stops_the_run_cleanly(method_lab: MethodLab, tmux_120x40: Tmux) -> None:
+    """The terminal goes away (the SSH session or tmux dies) while the screen keeps drawing: the cockpit
+    must not freeze on writes nobody reads; it stops as for SIGHUP, journal flushed, exit 129."""
+    plan = method_lab.write_plan(three_phases(method_lab))
+    pid_file = plan.parent / "cockpit.pid"
+    home = shlex.quote(str(plan.parent / "home"))
+    await tmux_120x40.start(
+        f"cd {shlex.quote(str(plan.parent))} && echo $$ > {pid_file.name} && "
+        f"HOME={home} TERM=xterm-256color exec {shlex.quote(sys.executable)} -m cockpit run {plan.name}"
+    )
+    await tmux_120x40.wait_for("Checklist")
+    await tmux_120x40.keys("Enter")
+    await tmux_120x40.keys("Enter")
+    await tmux_120x40.wait_for("✓")
+    pid = int(pid_file.read_text())
+    await tmux_120x40.kill()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    while Path(f"/proc/{pid}").exists() and loop.time() < deadline:
+        await asyncio.sleep(0.1)
+    alive = Path(f"/proc/{pid}").exists()
+    if alive:
+        os.kill(pid, 9)
+    assert not alive, "the cockpit froze when its terminal went away"
+    records = read_journal(plan.parent / ".cockpit" / f"{plan.stem}.journal").records
+    finished = [r for r in records if r.get("type") == "RunFinished"]
+    assert finished and finished[-1]["outcome"] == "stopped" and finished[-1]["exit_code"] == 129, finished
