@@ -14,13 +14,11 @@ from pathlib import Path
 import click
 
 from cockpit.commands.common import fail
-from cockpit.engine.clock import SystemClock
+from cockpit.commands.run_setup import open_run, run_headless
 from cockpit.engine.events import Event, EventBus, Notice, RunFinished
-from cockpit.engine.headless_runner import install_signals, printer_to_stdout
-from cockpit.engine.journal import JournalError, journal_path
+from cockpit.engine.headless_runner import printer_to_stdout
+from cockpit.engine.journal import journal_path
 from cockpit.engine.run import RunOptions
-from cockpit.engine.services import RunServices
-from cockpit.engine.session import SessionRefused, open_session
 from cockpit.lab.errors import LabError
 from cockpit.lab.runtime import Lab
 from cockpit.lab.tally import LabTally
@@ -96,31 +94,19 @@ async def _run_plan(lab: Lab, options: RunOptions, headless: bool, theme: str | 
         first = exc.issues[0] if isinstance(exc, PlanError) and exc.issues else exc
         click.echo(f"cockpit demo: the lab's plan is invalid: {first}", err=True)
         return EXIT_FAILED
-    clock = SystemClock()
-    bus = EventBus()
-    services = RunServices(plan_file.plan, lab.directory, clock, bus)
-    try:
-        session = open_session(plan_file, options=options, clock=clock, bus=bus, services=services, fresh=True)
-    except (SessionRefused, JournalError) as exc:
-        click.echo(f"cockpit demo: {exc}", err=True)
+    printer = printer_to_stdout() if headless else None
+    opened = open_run(plan_file, options, command="demo", fresh=True, listeners=[printer] if printer else [])
+    if opened is None:
         return EXIT_FAILED
-    services.resume = session.resume
-    bus.subscribe(_TallyOnFinish(lab, bus))
+    opened.bus.subscribe(_TallyOnFinish(lab, opened.bus))
     try:
-        if headless:
-            bus.subscribe(printer_to_stdout())
-            remove_signals = install_signals(session.run, bus, clock.now)
-            try:
-                await services.start()
-                return await session.run.run()
-            finally:
-                remove_signals()
-                await services.close()
+        if printer is not None:
+            return await run_headless(opened, printer, answer_from_stdin=False)
         from cockpit.ui.launch import run_fullscreen
 
-        return await run_fullscreen(session, services, bus, clock, theme=theme)
+        return await run_fullscreen(opened.session, opened.services, opened.bus, opened.clock, theme=theme)
     finally:
-        session.close()
+        opened.session.close()
 
 
 class _TallyOnFinish:

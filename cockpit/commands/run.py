@@ -7,22 +7,14 @@ import sys
 
 import click
 
-from cockpit.commands.common import fail, load_plan_or_exit
-from cockpit.engine.clock import SystemClock
-from cockpit.engine.events import EventBus, Notice
-from cockpit.engine.headless_runner import (
-    StdinAnswers,
-    install_signals,
-    over_ssh_outside_multiplexer,
-    printer_to_stdout,
-    terminal_passphrase,
-)
-from cockpit.engine.journal import JournalError
+from cockpit.commands.common import EXIT_BAD_INPUT, fail, load_plan_or_exit
+from cockpit.commands.run_setup import open_run, run_headless
+from cockpit.engine.headless_runner import printer_to_stdout, terminal_passphrase
 from cockpit.engine.run import RunOptions
-from cockpit.engine.services import RunServices
-from cockpit.engine.session import SessionRefused, open_session
 from cockpit.plan import PlanFile
 
+EXIT_REFUSED = EXIT_BAD_INPUT
+"""A refused start (lock held, plan changed, unreadable journal) exits 2, as DESIGN.md has it."""
 DECISIONS = ("rerun", "done", "skip")
 
 
@@ -73,49 +65,22 @@ async def _fullscreen(
 ) -> int:
     from cockpit.ui.launch import run_fullscreen
 
-    clock = SystemClock()
-    bus = EventBus()
-    services = RunServices(plan_file.plan, plan_file.path.resolve().parent, clock, bus)
+    opened = open_run(plan_file, options, command="run", fresh=fresh, accept_plan_change=accept_plan_change)
+    if opened is None:
+        return EXIT_REFUSED
     try:
-        session = open_session(plan_file, options=options, clock=clock, bus=bus, services=services, fresh=fresh,
-                               accept_plan_change=accept_plan_change)  # fmt: skip
-    except (SessionRefused, JournalError) as exc:
-        click.echo(f"cockpit run: {exc}", err=True)
-        return 2
-    services.resume = session.resume
-    try:
-        return await run_fullscreen(session, services, bus, clock, theme=theme)
+        return await run_fullscreen(opened.session, opened.services, opened.bus, opened.clock, theme=theme)
     finally:
-        session.close()
+        opened.session.close()
 
 
 async def _headless(plan_file: PlanFile, options: RunOptions, fresh: bool, accept_plan_change: bool) -> int:
-    clock = SystemClock()
-    bus = EventBus()
     printer = printer_to_stdout()
-    bus.subscribe(printer)
-    services = RunServices(plan_file.plan, plan_file.path.resolve().parent, clock, bus,
-                           passphrase=terminal_passphrase)  # fmt: skip
+    opened = open_run(plan_file, options, command="run", fresh=fresh, accept_plan_change=accept_plan_change,
+                      passphrase=terminal_passphrase, listeners=[printer])  # fmt: skip
+    if opened is None:
+        return EXIT_REFUSED
     try:
-        session = open_session(plan_file, options=options, clock=clock, bus=bus, services=services, fresh=fresh,
-                               accept_plan_change=accept_plan_change)  # fmt: skip
-    except (SessionRefused, JournalError) as exc:
-        click.echo(f"cockpit run: {exc}", err=True)
-        return 2
-    services.resume = session.resume
-    if over_ssh_outside_multiplexer():
-        bus.publish(Notice(clock.now(), "warning", "running over SSH outside tmux/screen: a dropped connection "
-                           "stops the cockpit (the journal lets you resume)"))  # fmt: skip
-    answers = None
-    if not options.yes:
-        answers = StdinAnswers(session.run, printer.write)
-        await answers.open()
-        bus.subscribe(answers)
-    remove_signals = install_signals(session.run, bus, clock.now)
-    try:
-        await services.start()
-        return await session.run.run()
+        return await run_headless(opened, printer, answer_from_stdin=not options.yes)
     finally:
-        remove_signals()
-        await services.close()
-        session.close()
+        opened.session.close()
