@@ -69,6 +69,7 @@ class OutputLog(ScrollView, can_focus=True):
         """Lines that arrived while the operator was scrolled away from the end."""
         self.filter_text = ""
         self._matches: list[Line] | None = None
+        self._follow = True
 
     @property
     def view(self) -> Sequence[Line]:
@@ -77,8 +78,25 @@ class OutputLog(ScrollView, can_focus=True):
 
     @property
     def following(self) -> bool:
-        """At the end: new lines scroll into view."""
-        return self.is_vertical_scroll_end
+        """New lines scroll into view: until the operator scrolls up, and again once they are back at the end.
+
+        A flag rather than the scroll position: the end moves away from the position when the pane shrinks
+        (the transfer bar appears) or before the scrollbar exists, and neither is the operator scrolling up."""
+        return self._follow
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if round(new_value) >= self.max_scroll_y:
+            self._follow = True
+        elif new_value < old_value:
+            self._follow = False
+
+    def on_resize(self) -> None:
+        if self._follow:
+            self._to_end()
+
+    def _to_end(self) -> None:
+        self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
 
     def add(self, batch: list[Line], overflow: int) -> None:
         """Lines just taken from the buffer (`overflow` old ones fell out): keep the operator's place."""
@@ -95,7 +113,7 @@ class OutputLog(ScrollView, can_focus=True):
         self.virtual_size = Size(0, len(self.view))
         if following:
             self.unseen = 0
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            self._to_end()
         else:
             self.unseen += added
             if shift:
@@ -109,7 +127,8 @@ class OutputLog(ScrollView, can_focus=True):
         self._matches = None if not needle else [line for line in self.buffer.lines if self._match(line)]
         self.virtual_size = Size(0, len(self.view))
         self.unseen = 0
-        self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self._follow = True
+        self._to_end()
         self.refresh()
 
     def seen(self) -> None:

@@ -66,6 +66,30 @@ async def test_scrolling_up_stops_following_and_counts_new_lines(cockpit: Build)
         assert log.unseen == 0 and not pane.border_subtitle
 
 
+async def test_output_follows_the_end_and_keeps_following_when_the_pane_shrinks(cockpit: Build) -> None:
+    """More lines than the pane holds: the newest are in view; when the pane shrinks (the transfer bar takes
+    a line from it) the end moves, but the operator did not scroll up, so it still follows."""
+    c = cockpit()
+    async with c.app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, asking(c.run, "lower-ttl"))
+        pane = c.app.screen.query_one(OutputPane)
+        log = pane.log_view
+        for number in range(300):
+            say(c, f"line {number}")
+        pane.flush()
+        await pilot.pause()
+        assert log.max_scroll_y > 0 and log.is_vertical_scroll_end and log.following
+        log.styles.height = log.size.height - 3
+        await pilot.pause()
+        for number in range(20):
+            say(c, f"more {number}")
+        pane.flush()
+        await pilot.pause()
+        assert log.following and log.unseen == 0 and not pane.border_subtitle
+        assert log.is_vertical_scroll_end
+        assert "more&#160;19" in c.app.export_screenshot()
+
+
 async def test_slash_filters_the_output_and_escape_clears(cockpit: Build) -> None:
     c = cockpit()
     async with c.app.run_test() as pilot:
