@@ -14,7 +14,7 @@ from cockpit.engine.run import RunOptions
 from cockpit.plan import PlanFile
 
 EXIT_REFUSED = EXIT_BAD_INPUT
-"""A refused start (lock held, plan changed, unreadable journal) exits 2, as DESIGN.md has it."""
+"""A refused start (lock held, plan changed, unreadable journal) exits 2, like a bad plan."""
 DECISIONS = ("rerun", "done", "skip")
 
 
