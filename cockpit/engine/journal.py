@@ -77,6 +77,13 @@ def event_record(event: Event) -> dict[str, Any]:
     return record
 
 
+def output_record(event: OutputLine) -> dict[str, Any]:
+    record = event_record(event)
+    if len(event.text) > MAX_LINE_CHARS:
+        record["text"] = event.text[:MAX_LINE_CHARS] + " [cut]"
+    return record
+
+
 class JournalWriter:
     """Appends records; subscribed first on the event bus, and critical: a failed write stops the run."""
 
@@ -88,7 +95,8 @@ class JournalWriter:
         self._fd: int | None = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         self._seq = 0
         self._head: dict[tuple[str, int], int] = {}
-        self._tail: dict[tuple[str, int], deque[dict[str, Any]]] = {}
+        self._tail: dict[tuple[str, int], deque[OutputLine]] = {}
+        """The last lines of each step attempt past its head, as events: most never become records."""
         self._omitted: dict[tuple[str, int], int] = {}
         self._attempt: dict[str, int] = {}
         self._dns: dict[tuple[str, str], str] = {}
@@ -127,18 +135,15 @@ class JournalWriter:
 
     def _output(self, event: OutputLine) -> None:
         key = (event.step_id, self._attempt.get(event.step_id, 0))
-        record = event_record(event)
-        if len(event.text) > MAX_LINE_CHARS:
-            record["text"] = event.text[:MAX_LINE_CHARS] + " [cut]"
         count = self._head.get(key, 0)
         if count < MAX_OUTPUT_HEAD:
             self._head[key] = count + 1
-            self.write(record)
+            self.write(output_record(event))
             return
         tail = self._tail.setdefault(key, deque(maxlen=MAX_OUTPUT_TAIL))
         if len(tail) == tail.maxlen:
             self._omitted[key] = self._omitted.get(key, 0) + 1
-        tail.append(record)
+        tail.append(event)
 
     def _dns_round(self, event: DnsRound) -> None:
         """Journal every pair's MX state when the journal does not say it yet: the first round of each run
@@ -161,8 +166,8 @@ class JournalWriter:
         omitted = self._omitted.pop(key, 0)
         if omitted:
             self.write({"type": "OutputOmitted", "step_id": step_id, "lines": omitted})
-        for record in self._tail.pop(key, ()):
-            self.write(record)
+        for event in self._tail.pop(key, ()):
+            self.write(output_record(event))
         self._head.pop(key, None)
 
     def sync(self) -> None:

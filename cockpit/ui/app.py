@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -17,6 +18,7 @@ from cockpit.engine.run import PlanRun
 from cockpit.ui.cockpit_screen import CockpitScreen
 from cockpit.ui.output_pane import OutputPane
 from cockpit.ui.palette_commands import CockpitCommands
+from cockpit.ui.passphrase_screen import passphrase_prompt
 from cockpit.ui.step_list import StepList
 from cockpit.ui.terminal_writer import install as install_terminal_writer
 
@@ -27,7 +29,8 @@ install_terminal_writer()
 
 
 class CockpitApp(App[int]):
-    """Runs the plan's run in a worker of its screen and returns the run's exit code."""
+    """Runs the plan's run in a worker of its screen, asks SSH key passphrases in a dialog, and returns the
+    run's exit code."""
 
     TITLE = "mx-cockpit"
     CSS_PATH = Path(__file__).with_name("cockpit.tcss")
@@ -55,8 +58,20 @@ class CockpitApp(App[int]):
         self.services = services
         self.exit_code_of_run = 1
         """What `run.run()` returned; 1 until it returns (a quit before the run ended is a stop)."""
+        if hasattr(services, "passphrase"):
+            services.passphrase = passphrase_prompt(self)  # an encrypted SSH key is unlocked on this screen
         if theme:
             self.theme = theme
+
+    def on_ready(self) -> None:
+        """Move what exists once the screen is up (widgets, plan, run) out of the garbage collector's sight.
+
+        A flood of output makes many short-lived objects, which triggers full collections; with ~100,000
+        long-lived objects to walk, each one froze the screen for ~50 ms, with them frozen for ~6 ms."""
+        gc.freeze()
+
+    def on_unmount(self) -> None:
+        gc.unfreeze()
 
     def get_default_screen(self) -> Screen[Any]:
         return CockpitScreen(self)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import OptionList, Static
+from textual.widgets import Static
 
 from cockpit.engine.states import StepState
 from cockpit.plan import Plan, StepBase
@@ -40,7 +39,7 @@ class ChecklistPane(Vertical):
 
     DEFAULT_CSS = """
     ChecklistPane {
-        StepList { height: 1fr; }
+        StepList { height: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
         #step-detail {
             height: auto; max-height: 8; padding: 0 1; background: $boost;
             text-wrap: nowrap; text-overflow: ellipsis;
@@ -64,6 +63,9 @@ class ChecklistPane(Vertical):
         self.asking: tuple[str, str, str] | None = None
         """(step id, prompt kind, question) while the run waits for the operator."""
         self.border_title = "Checklist"
+        self._lines: dict[str, int] = {}
+        """How many lines each step's details take; the details area is as tall as the tallest."""
+        self._detail_height = -1
 
     def compose(self) -> ComposeResult:
         phases: dict[str, list[tuple[str, str, StepState]]] = {}
@@ -73,7 +75,11 @@ class ChecklistPane(Vertical):
         yield Static(id="step-detail", markup=False)
 
     def on_mount(self) -> None:
-        self._show_detail()
+        for step_id in self.steps:
+            self._measure(step_id)
+        # Watched rather than told by OptionHighlighted: the details then change in the same frame as the
+        # selection, instead of one message (and one frame) later.
+        self.watch(self.step_list, "highlighted", self._show_detail)
 
     @property
     def step_list(self) -> StepList:
@@ -85,12 +91,14 @@ class ChecklistPane(Vertical):
             return
         view.state, view.attempt, view.detail = state, attempt, detail
         self.step_list.set_state(step_id, state)
-        if step_id == self.step_list.selected_step:
-            self._show_detail()
+        self._measure(step_id)
+        self._show_detail()
 
     def ask(self, asking: tuple[str, str, str] | None) -> None:
         """The run's open question (or None once answered)."""
-        self.asking = asking
+        previous, self.asking = self.asking, asking
+        for step_id in {previous[0] if previous else "", asking[0] if asking else ""} & self.steps.keys():
+            self._measure(step_id)
         self.step_list.propose(asking[0] if asking else None)
         self._show_detail()
 
@@ -98,19 +106,35 @@ class ChecklistPane(Vertical):
         settled = sum(1 for view in self.steps.values() if view.state.settled)
         return settled, len(self.steps)
 
-    @on(OptionList.OptionHighlighted)
-    def _highlighted(self) -> None:
+    def on_resize(self) -> None:
+        """Titles wrap to the new width in the details: measure every step again."""
+        for step_id in self.steps:
+            self._measure(step_id)
         self._show_detail()
 
-    def _show_detail(self) -> None:
-        step_id = self.step_list.selected_step
-        detail = self.query_one("#step-detail", Static)
-        if step_id is None or step_id not in self.steps:
-            detail.update("")
-            return
-        detail.update(self.describe(step_id))
+    @property
+    def _detail_width(self) -> int:
+        return self.query_one("#step-detail", Static).content_size.width
 
-    def describe(self, step_id: str) -> Content:
+    def _measure(self, step_id: str) -> None:
+        self._lines[step_id] = len(self.describe(step_id, self._detail_width).split("\n"))
+
+    def _show_detail(self) -> None:
+        """Show the selected step's details. Moving the selection never changes the area's height (lines never
+        wrap there): the layout stays still, and a keypress costs no layout pass."""
+        step_id = self.step_list.selected_step
+        width = self._detail_width
+        content = self.describe(step_id, width) if step_id is not None and step_id in self.steps else Content()
+        detail = self.query_one("#step-detail", Static)
+        height = max(self._lines.values(), default=0)
+        if height != self._detail_height:
+            self._detail_height = height
+            detail.styles.height = height
+        detail.update(content, layout=False)
+
+    def describe(self, step_id: str, width: int = 0) -> Content:
+        """State, the whole title (the checklist row cuts a long one; wrapped here to `width` when given),
+        what the step is doing or did, the keys that answer it, exactly what it touches, and its limits."""
         view = self.steps[step_id]
         step = view.step
         attempt = f" · attempt {view.attempt}" if view.attempt > 1 else ""
@@ -122,7 +146,9 @@ class ChecklistPane(Vertical):
                 f"{attempt} · {getattr(step, 'kind', '')} · {step_id}",
             )
         ]
-        if view.detail:
+        title = Content.styled(step.label, "bold")
+        lines.extend(title.wrap(width) if width > 0 else [title])
+        if view.detail and view.detail != step.label:  # a confirm step's question is its title
             lines.append(Content.assemble(("result: " if view.state.settled else "now: ", "$text-muted"), view.detail))
         if self.asking is not None and self.asking[0] == step_id:
             lines.append(Content.styled(ANSWER_KEYS.get(self.asking[1], ""), "bold $accent"))

@@ -49,6 +49,8 @@ if TYPE_CHECKING:
     from cockpit.ui.app import CockpitApp
 
 EXTEND_BY = 60.0
+PHASE_WIDTH = 24
+"""The longest phase name the header shows whole."""
 Severity = Literal["information", "warning", "error"]
 NOTICE_SEVERITY: dict[str, Severity] = {"info": "information", "warning": "warning", "error": "error"}
 
@@ -109,7 +111,7 @@ class CockpitScreen(Screen[None]):
         self.call_after_refresh(self._start)
 
     def _start(self) -> None:
-        self._unsubscribe = self.run.bus.subscribe(self.feed)
+        self._unsubscribe = self.run.bus.subscribe(self.feed.listener)
         self.set_interval(1.0, self._tick, name="header clock")
         self._tick()
         self.query_one("#step-list").focus()
@@ -214,6 +216,8 @@ class CockpitScreen(Screen[None]):
         now = self.run.clock.now()
         current = self.run.current
         phase = self.run.steps[current].phase if current in self.run.steps else ""
+        if len(phase) > PHASE_WIDTH:  # the plan's name keeps some room at 80 columns
+            phase = phase[: PHASE_WIDTH - 1] + "…"
         mode = ("dry run · " if self.run.options.dry_run else "") + f"{self.run.options.mode} mode"
         settled = sum(1 for status in self.run.steps.values() if status.state.settled)
         outcome = f" · {self.finished.outcome}" if self.finished else ""

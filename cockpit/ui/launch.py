@@ -16,7 +16,6 @@ from cockpit.engine.events import EventBus
 from cockpit.engine.headless_runner import over_ssh_outside_multiplexer
 from cockpit.engine.session import Session
 from cockpit.ui.app import CockpitApp
-from cockpit.ui.passphrase_screen import passphrase_prompt
 
 SIGNAL_EXITS = {signal.SIGHUP: 129, signal.SIGTERM: 143, signal.SIGINT: 130}
 
@@ -30,7 +29,7 @@ async def run_fullscreen(session: Session, services: object, bus: EventBus, cloc
     """Run the session's plan in the full-screen cockpit; returns the run's exit code.
 
     Starts `services` once the screen listens to the bus (so no early event is missed) and closes them at
-    the end; the caller still closes the session.
+    the end; the caller still closes the session. The app asks encrypted SSH keys' passphrases on its screen.
     """
     if theme is not None and theme not in BUILTIN_THEMES:
         raise ValueError(f"unknown theme {theme!r}: choose one of {', '.join(theme_names())}")
@@ -40,8 +39,6 @@ async def run_fullscreen(session: Session, services: object, bus: EventBus, cloc
             "running over SSH outside tmux/screen: a dropped connection stops the cockpit (the journal lets you resume)"
         )
     app = CockpitApp(session.run, bus, clock, services, theme=theme, warnings=warnings)
-    if hasattr(services, "passphrase"):
-        services.passphrase = passphrase_prompt(app)  # an encrypted SSH key is unlocked on the screen
     loop = asyncio.get_running_loop()
     for signum, code in SIGNAL_EXITS.items():
         loop.add_signal_handler(signum, app.hangup, code)

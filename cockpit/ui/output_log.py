@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.cells import cell_len
 from rich.segment import Segment
-from textual.geometry import Size
+from rich.style import Style
+from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -23,11 +25,12 @@ _CONTROL = re.compile(
 )
 """Escape sequences and control characters a remote program may print: never passed to the terminal."""
 
-MARKS: dict[LineKind, str] = {
+MARKS: dict[str, str] = {
     LineKind.STDOUT: "  ",
     LineKind.STDERR: "! ",
     LineKind.INFO: "· ",
 }
+"""The mark before a line of each stream (an unknown stream reads as stdout)."""
 
 
 def clean(text: str) -> str:
@@ -70,6 +73,7 @@ class OutputLog(ScrollView, can_focus=True):
         self.filter_text = ""
         self._matches: list[Line] | None = None
         self._follow = True
+        self._paint: _Paint | None = None
 
     @property
     def view(self) -> Sequence[Line]:
@@ -98,8 +102,9 @@ class OutputLog(ScrollView, can_focus=True):
     def _to_end(self) -> None:
         self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
 
-    def add(self, batch: list[Line], overflow: int) -> None:
-        """Lines just taken from the buffer (`overflow` old ones fell out): keep the operator's place."""
+    def add(self, batch: list[Line], overflow: int, lost: int = 0) -> None:
+        """Lines just taken from the buffer (`overflow` old ones fell out, `lost` new ones never made it in):
+        keep the operator's place."""
         following = self.following
         shift = overflow
         if self._matches is not None:
@@ -109,7 +114,7 @@ class OutputLog(ScrollView, can_focus=True):
             shift = max(0, len(self._matches) - self.buffer.limit)
             del self._matches[:shift]
         else:
-            added = len(batch)
+            added = len(batch) + lost
         self.virtual_size = Size(0, len(self.view))
         if following:
             self.unseen = 0
@@ -137,25 +142,47 @@ class OutputLog(ScrollView, can_focus=True):
             self.unseen = 0
 
     def _match(self, line: Line) -> bool:
-        return line.kind == LineKind.SEPARATOR or self.filter_text.lower() in line.text.lower()
+        return line.stream == LineKind.SEPARATOR or self.filter_text.lower() in line.text.lower()
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Look the styles up once per repaint rather than once per line: each look-up walks up the DOM,
+        and under a flood the log repaints four times a second."""
+        self._paint = self._paint_styles()
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._paint = None
+
+    def _paint_styles(self) -> _Paint:
+        base = self.rich_style
+        styles: dict[str, Style] = {
+            kind: base + self.get_component_rich_style(f"output-log--{kind}")
+            for kind in (LineKind.STDERR, LineKind.INFO, LineKind.SEPARATOR)
+        }
+        return _Paint(self.scrollable_content_region.width, base, styles)
 
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
+        paint = self._paint or self._paint_styles()
+        width, base = paint.width, paint.base
         index = self.scroll_offset.y + y
         view = self.view
-        base = self.rich_style
         if index >= len(view) or width <= 0:
             return Strip.blank(width, base)
         line = view[index]
-        if line.kind == LineKind.SEPARATOR:
-            style = base + self.get_component_rich_style("output-log--separator")
+        stream = line.stream
+        style = paint.styles.get(stream, base)
+        if stream == LineKind.SEPARATOR:
             title = f"── {clean(line.text)} "
             rule = "─" * max(0, width - cell_len(title))
             return Strip([Segment(title + rule, style)]).crop_extend(0, width, base)
-        style = base
-        if line.kind == LineKind.STDERR:
-            style = base + self.get_component_rich_style("output-log--stderr")
-        elif line.kind == LineKind.INFO:
-            style = base + self.get_component_rich_style("output-log--info")
-        strip = Strip([Segment(MARKS[line.kind], style), Segment(clean(line.text), style)])
+        strip = Strip([Segment(MARKS.get(stream, "  "), style), Segment(clean(line.text), style)])
         return strip.crop_extend(0, width, base)
+
+
+@dataclass(frozen=True, slots=True)
+class _Paint:
+    """What painting a line needs from the DOM, looked up once per repaint."""
+
+    width: int
+    base: Style
+    styles: dict[str, Style]

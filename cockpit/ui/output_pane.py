@@ -72,6 +72,7 @@ class OutputPane(Vertical):
         self.transfer = transfer
         self.border_title = "Output"
         self._shown_transfer: TransferProgress | None = None
+        self._subtitle: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter output (Enter keeps it, Esc clears)", id="output-filter")
@@ -90,9 +91,9 @@ class OutputPane(Vertical):
     def flush(self) -> None:
         """Paint what arrived since the last repaint, refresh the badge and the transfer bar."""
         log = self.log_view
-        batch, overflow = self.buffer.take()
+        batch, overflow, lost = self.buffer.take()
         if batch:
-            log.add(batch, overflow)
+            log.add(batch, overflow, lost)
         else:
             log.seen()
         self._badge(log)
@@ -104,7 +105,9 @@ class OutputPane(Vertical):
             parts.append(f"filter: {log.filter_text}")
         if log.unseen:
             parts.append(f"{log.unseen:,} new lines · End follows")
-        self.border_subtitle = " · ".join(parts)
+        subtitle = " · ".join(parts)
+        if subtitle != self._subtitle:  # setting it repaints the whole pane, even to the same text
+            self._subtitle = self.border_subtitle = subtitle
         self.set_class(bool(log.unseen), "-unseen")
 
     def _transfer(self) -> None:

@@ -50,6 +50,7 @@ class PassphraseScreen(ModalScreen[str | None]):
         self.dismiss(value or None)
 
     def action_cancel(self) -> None:
+        self.query_one(Input).value = ""
         self.dismiss(None)
 
 

@@ -74,6 +74,24 @@ IRREVERSIBLE = """\
         id: check-import
 """
 
+LONG_TITLES = """\
+  - name: before-the-move-while-the-old-host-still-receives-all-mail
+    steps:
+      - confirm: Lower the MX TTL to 600 s at the DNS host, then wait for the old TTL to run out everywhere
+        id: lower-ttl
+      - ssh: {host: old, run: "tar -cf /srv/move/mail.tar -C /var/mail ."}
+        title: Export every mailbox on the old host into one archive, keeping flags, folders and dates as they are
+        id: export-mail
+      - confirm: Tell the users that mail may arrive late for a few minutes during the switch over tonight
+        id: tell-users
+  - name: during
+    steps:
+      - confirm: Point the MX at the parking address that refuses with a temporary error so senders retry later
+        id: mx-to-parking
+      - confirm: Check the import
+        id: check-import
+"""
+
 
 @dataclass
 class Cockpit:
@@ -117,9 +135,9 @@ def cockpit(tmp_path: Path) -> Callable[..., Cockpit]:
     return build
 
 
-async def until(pilot: Pilot[int], check: Callable[[], bool], what: str = "condition") -> None:
+async def until(pilot: Pilot[int], check: Callable[[], bool], what: str = "condition", *, rounds: int = 400) -> None:
     """Let the app and the run work until `check` holds (no wall-clock assertions, just a bound on rounds)."""
-    for _ in range(400):
+    for _ in range(rounds):
         if check():
             await pilot.pause()
             return

@@ -7,17 +7,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from textual.widgets import Label, ProgressBar
+from rich.cells import cell_len
+from textual.widgets import Label, ProgressBar, Static
 
 from cockpit.engine.events import OutputLine, TransferProgress
 from cockpit.engine.services import RunServices
 from cockpit.ui.app import CockpitApp
+from cockpit.ui.checklist_pane import ChecklistPane
 from cockpit.ui.countdown_pane import CountdownPane
 from cockpit.ui.help_screen import HelpScreen
 from cockpit.ui.output_log import OutputLog, clean
 from cockpit.ui.output_pane import OutputPane
 
-from .conftest import Cockpit, asking, until
+from .conftest import LONG_TITLES, Cockpit, asking, until
 
 Build = Callable[..., Cockpit]
 
@@ -38,7 +40,7 @@ async def test_output_is_bounded_batched_and_marks_stderr(cockpit: Build) -> Non
         pane.flush()
         view = pane.log_view.view
         assert len(view) == 10_000
-        assert view[-1].kind == "stderr" and view[-1].text == "disk full"
+        assert view[-1].stream == "stderr" and view[-1].text == "disk full"
 
 
 async def test_scrolling_up_stops_following_and_counts_new_lines(cockpit: Build) -> None:
@@ -99,7 +101,7 @@ async def test_slash_filters_the_output_and_escape_clears(cockpit: Build) -> Non
             say(c, f"mailbox {number} copied" if number % 10 else f"mailbox {number} FAILED", "stdout")
         pane.flush()
         await pilot.press("slash", *"failed")
-        texts = [line.text for line in pane.log_view.view if line.kind != "separator"]
+        texts = [line.text for line in pane.log_view.view if line.stream != "separator"]
         assert texts == ["mailbox 0 FAILED", "mailbox 10 FAILED", "mailbox 20 FAILED"]
         await pilot.press("enter")
         assert isinstance(c.app.focused, OutputLog)
@@ -139,6 +141,25 @@ async def test_transfer_progress_shows_a_bar_with_rate_and_eta(cockpit: Build) -
         await until(pilot, lambda: c.run.running_step() == "settle")
         pane.flush()
         assert not pane.has_class("-transfer")
+
+
+async def test_long_titles_take_one_line_and_the_details_show_them_whole(cockpit: Build) -> None:
+    c = cockpit(LONG_TITLES)
+    async with c.app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, asking(c.run, "lower-ttl"))
+        pane = c.app.screen.query_one(ChecklistPane)
+        steps = pane.step_list
+        assert steps.virtual_size.height == steps.option_count, "one line per phase and per step"
+        assert "…" in c.app.export_screenshot()
+        detail = pane.query_one("#step-detail", Static)
+        for step_id in ("lower-ttl", "export-mail", "mx-to-parking"):
+            steps.select_step(step_id)
+            await pilot.pause()
+            title = c.run.steps[step_id].step.label
+            lines = str(detail.visual).split("\n")
+            assert title in " ".join(lines), "the whole title, wrapped to the pane"
+            assert all(cell_len(line) <= detail.content_size.width for line in lines)
+            assert detail.size.height == 4, "as tall for every step: the list does not jump"
 
 
 def test_remote_escape_sequences_never_reach_the_terminal() -> None:

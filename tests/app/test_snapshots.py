@@ -14,7 +14,7 @@ from textual.pilot import Pilot
 from cockpit.engine.events import OutputLine, TransferProgress
 from cockpit.ui.output_pane import OutputPane
 
-from .conftest import FAILING, FOUR_NAMESERVERS, Cockpit, asking, until
+from .conftest import FAILING, FOUR_NAMESERVERS, LONG_TITLES, Cockpit, asking, until
 from .dns_rounds import mixed_state
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
@@ -107,3 +107,10 @@ def test_transfer_progress(snap_compare: Compare, cockpit: Build, size: tuple[in
         await pilot.pause()
 
     assert snap_compare(c.app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_long_titles(snap_compare: Compare, cockpit: Build, size: tuple[int, int]) -> None:
+    """One line per step, cut with "…"; the selected step's whole title is in its details."""
+    c = cockpit(LONG_TITLES)
+    assert snap_compare(c.app, terminal_size=size, press=["j"], run_before=settle(c, "lower-ttl"))
