@@ -8,6 +8,7 @@ import click
 
 from cockpit import __version__
 from cockpit.commands.check import check
+from cockpit.commands.common import say
 from cockpit.commands.demo import demo
 from cockpit.commands.lab import lab
 from cockpit.commands.report import report
@@ -47,5 +48,5 @@ def main() -> None:
     except BrokenPipeError:
         sys.exit(1)
     except Exception as exc:
-        click.echo(f"cockpit: internal error: {type(exc).__name__}: {exc} (please report it)", err=True)
+        say(f"cockpit: internal error: {type(exc).__name__}: {exc} (please report it)", err=True)
         sys.exit(1)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from cockpit.commands.common import EXIT_BAD_INPUT
+from cockpit.commands.common import EXIT_BAD_INPUT, say
 from cockpit.plan import Plan, PlanError, PlanFileError, load_plan
 
 EXIT_UNREACHABLE = 1
@@ -46,15 +46,15 @@ def check(plans: tuple[str, ...], online: bool) -> None:
         try:
             loaded = load_plan(path)
         except PlanFileError as exc:
-            click.echo(str(exc), err=True)
+            say(str(exc), err=True)
             bad = True
             continue
         except PlanError as exc:
             for issue in exc.issues:
-                click.echo(str(issue), err=True)
+                say(str(issue), err=True)
             bad = True
             continue
-        click.echo(f"{path}: ok — {loaded.plan.name}: {summary(loaded.plan)}")
+        say(f"{path}: ok — {loaded.plan.name}: {summary(loaded.plan)}")
         if online and not _online(path, loaded.plan, loaded.path.resolve().parent):
             unreachable = True
     if bad:
@@ -69,7 +69,7 @@ def _online(path: str, plan: Plan, base_dir: Path) -> bool:
 
     findings = asyncio.run(online_findings(plan, base_dir, terminal_passphrase))
     for finding in findings:
-        click.echo(finding.line())
+        say(finding.line())
     problems = sum(1 for finding in findings if not finding.ok)
-    click.echo(f"{path}: online: {_count(len(findings), 'check')}, {_count(problems, 'problem')}; nothing was changed")
+    say(f"{path}: online: {_count(len(findings), 'check')}, {_count(problems, 'problem')}; nothing was changed")
     return problems == 0

@@ -6,14 +6,20 @@ import sys
 
 import click
 
+from cockpit.base.safe_text import visible
 from cockpit.plan import PlanError, PlanFile, PlanFileError, load_plan
 
 EXIT_BAD_INPUT = 2
 
 
+def say(text: str, *, err: bool = False, nl: bool = True) -> None:
+    """Print text that may come from a plan or a server: never a terminal control sequence (see safe_text)."""
+    click.echo(visible(text, newlines=True), err=err, nl=nl)
+
+
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
     """Print one line to stderr and exit; never a traceback."""
-    click.echo(message, err=True)
+    say(message, err=True)
     sys.exit(code)
 
 
@@ -25,6 +31,6 @@ def load_plan_or_exit(path: str) -> PlanFile:
         fail(str(exc))
     except PlanError as exc:
         for issue in exc.issues:
-            click.echo(str(issue), err=True)
+            say(str(issue), err=True)
         sys.exit(EXIT_BAD_INPUT)
     raise AssertionError("unreachable")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from cockpit.commands.common import fail
+from cockpit.commands.common import fail, say
 from cockpit.commands.run_setup import open_run, run_headless
 from cockpit.engine.events import Event, EventBus, Notice, RunFinished
 from cockpit.engine.headless_runner import printer_to_stdout
@@ -56,7 +56,7 @@ def demo(
         if theme not in theme_names():
             fail(f"--theme {theme}: choose one of {', '.join(theme_names())}", EXIT_BAD_INPUT)
     if not headless and not (sys.stdin.isatty() and sys.stdout.isatty()):
-        click.echo("cockpit demo: no terminal: running headless", err=True)
+        say("cockpit demo: no terminal: running headless", err=True)
         headless = True
     lab = Lab.start(directory, speed=speed, messages=messages, reckless=reckless, smtp_port=0)
     options = RunOptions(mode="auto" if headless else mode, yes=headless)
@@ -67,20 +67,20 @@ async def _demo(lab: Lab, options: RunOptions, headless: bool, theme: str | None
     try:
         await lab.open()
     except LabError as exc:
-        click.echo(f"cockpit demo: {exc}", err=True)
+        say(f"cockpit demo: {exc}", err=True)
         await lab.close()
         return EXIT_FAILED
     try:
         if headless:
-            click.echo(f"lab running in {lab.directory}")
+            say(f"lab running in {lab.directory}")
             for line in lab.describe():
-                click.echo(f"  {line}")
+                say(f"  {line}")
         code = await _run_plan(lab, options, headless, theme)
         tally = await _finish(lab)
     finally:
         await lab.close()
-    click.echo(f"tally: {tally.line()}")
-    click.echo(f"journal: {journal_path(lab.plan_path)} (cockpit report shows the timeline)")
+    say(f"tally: {tally.line()}")
+    say(f"journal: {journal_path(lab.plan_path)} (cockpit report shows the timeline)")
     verdict = tally.verdict
     if code != EXIT_OK:
         return code
@@ -92,7 +92,7 @@ async def _run_plan(lab: Lab, options: RunOptions, headless: bool, theme: str | 
         plan_file = load_plan(lab.plan_path)
     except (PlanError, PlanFileError) as exc:  # the lab wrote it: a bug, said in one line
         first = exc.issues[0] if isinstance(exc, PlanError) and exc.issues else exc
-        click.echo(f"cockpit demo: the lab's plan is invalid: {first}", err=True)
+        say(f"cockpit demo: the lab's plan is invalid: {first}", err=True)
         return EXIT_FAILED
     printer = printer_to_stdout() if headless else None
     opened = open_run(plan_file, options, command="demo", fresh=True, listeners=[printer] if printer else [])
@@ -126,6 +126,6 @@ async def _finish(lab: Lab) -> LabTally:
     """Stop sending, give retrying senders one more chance to deliver, and take the tally."""
     lab.stop_submitting()
     if lab.pending:
-        click.echo(f"waiting up to {lab.pace.drain_timeout:.0f} s for {lab.pending} message(s) still being retried")
+        say(f"waiting up to {lab.pace.drain_timeout:.0f} s for {lab.pending} message(s) still being retried")
         await lab.drain()
     return lab.tally()

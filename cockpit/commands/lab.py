@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from cockpit.commands.common import say
 from cockpit.lab.errors import LabError
 from cockpit.lab.runtime import Lab
 
@@ -72,14 +73,14 @@ async def _serve(lab_: Lab) -> int:
         try:
             await lab_.open()
         except LabError as exc:
-            click.echo(f"cockpit lab: {exc}", err=True)
+            say(f"cockpit lab: {exc}", err=True)
             await lab_.close()
             return EXIT_LAB_FAILED
         try:
             _announce(lab_)
             await stop.wait()
             if lab_.pending:
-                click.echo(
+                say(
                     f"stopping: {lab_.pending} message(s) still being retried; waiting up to "
                     f"{lab_.pace.drain_timeout:.0f} s for them (Ctrl+C again to stop now)"
                 )
@@ -90,7 +91,7 @@ async def _serve(lab_: Lab) -> int:
                     task.cancel()
                 await asyncio.gather(drained, interrupted, return_exceptions=True)
             lab_.stop_submitting()
-            click.echo(lab_.tally().line())
+            say(lab_.tally().line())
         finally:
             await lab_.close()
     finally:
@@ -101,9 +102,9 @@ async def _serve(lab_: Lab) -> int:
 
 def _announce(lab_: Lab) -> None:
     pace = lab_.pace
-    click.echo(f"lab running in {lab_.directory} (speed {pace.speed:g})")
+    say(f"lab running in {lab_.directory} (speed {pace.speed:g})")
     for line in lab_.describe():
-        click.echo(f"  {line}")
-    click.echo(f"plan: {lab_.plan_path}")
-    click.echo(f"run it with: cockpit run {lab_.plan_path}")
-    click.echo("Ctrl+C stops the lab and prints the tally.")
+        say(f"  {line}")
+    say(f"plan: {lab_.plan_path}")
+    say(f"run it with: cockpit run {lab_.plan_path}")
+    say("Ctrl+C stops the lab and prints the tally.")

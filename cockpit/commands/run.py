@@ -15,7 +15,7 @@ from cockpit.plan import PlanFile
 
 EXIT_REFUSED = EXIT_BAD_INPUT
 """A refused start (lock held, plan changed, unreadable journal) exits 2, like a bad plan."""
-DECISIONS = ("rerun", "done", "skip")
+DECISIONS = ("retry", "rerun", "done", "skip")
 
 
 def parse_decisions(values: tuple[str, ...], plan_file: PlanFile) -> dict[str, str]:
@@ -24,7 +24,7 @@ def parse_decisions(values: tuple[str, ...], plan_file: PlanFile) -> dict[str, s
     for value in values:
         step_id, sep, action = value.partition("=")
         if not sep or action not in DECISIONS:
-            fail(f"--decide {value}: expected STEP=rerun|done|skip")
+            fail(f"--decide {value}: expected STEP=retry|skip (a failed step) or STEP=rerun|done|skip (interrupted)")
         if step_id not in known:
             fail(f"--decide {value}: the plan has no step '{step_id}'")
         decisions[step_id] = action
@@ -40,7 +40,8 @@ def parse_decisions(values: tuple[str, ...], plan_file: PlanFile) -> dict[str, s
 @click.option("--dry-run", is_flag=True, help="Change nothing: show what ssh, transfer and dns_update would do.")
 @click.option("--fresh", is_flag=True, help="Archive the plan's journal and start over.")
 @click.option("--accept-plan-change", is_flag=True, help="Resume although the plan changed since the journal began.")
-@click.option("--decide", multiple=True, metavar="STEP=rerun|done|skip", help="Decide for an interrupted step.")
+@click.option("--decide", multiple=True, metavar="STEP=ACTION",
+              help="Decide for a failed step (retry|skip) or an interrupted one (rerun|done|skip).")  # fmt: skip
 @click.option("--theme", metavar="NAME", help="Colour theme of the full screen (e.g. textual-dark, nord, gruvbox).")
 def run(
     plan: str, headless: bool, yes: bool, mode: str, dry_run: bool, fresh: bool, accept_plan_change: bool,

@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import click
-
+from cockpit.commands.common import say
 from cockpit.engine.clock import SystemClock
 from cockpit.engine.events import EventBus, Listener, Notice
 from cockpit.engine.headless import HeadlessPrinter
-from cockpit.engine.headless_runner import StdinAnswers, install_signals, over_ssh_outside_multiplexer
+from cockpit.engine.headless_runner import (
+    EXIT_STDOUT_CLOSED,
+    StdinAnswers,
+    StdoutLines,
+    install_signals,
+    over_ssh_outside_multiplexer,
+)
 from cockpit.engine.journal import JournalError
 from cockpit.engine.run import RunOptions
 from cockpit.engine.services import RunServices
@@ -48,7 +53,7 @@ def open_run(
         session = open_session(plan_file, options=options, clock=clock, bus=bus, services=services, fresh=fresh,
                                accept_plan_change=accept_plan_change)  # fmt: skip
     except (SessionRefused, JournalError) as exc:
-        click.echo(f"cockpit {command}: {exc}", err=True)
+        say(f"cockpit {command}: {exc}", err=True)
         return None
     services.resume = session.resume
     return OpenRun(clock, bus, services, session)
@@ -64,6 +69,12 @@ async def run_headless(opened: OpenRun, printer: HeadlessPrinter, *, answer_from
         answers = StdinAnswers(session.run, printer.write)
         await answers.open()
         bus.subscribe(answers)
+    if isinstance(printer.write, StdoutLines):
+
+        def reader_gone() -> None:
+            session.run.stop("stopped", EXIT_STDOUT_CLOSED)
+
+        printer.write.on_closed = reader_gone
     remove_signals = install_signals(session.run, bus, clock.now)
     try:
         await services.start()

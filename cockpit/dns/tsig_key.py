@@ -70,7 +70,11 @@ class TsigKey:
 
 
 def parse_tsig_key(text: str, origin: str) -> TsigKey:
-    """A key from `tsig-keygen` output or `[ALGORITHM:]NAME:SECRET`; `origin` names the source in errors."""
+    """A key from `tsig-keygen` output or `[ALGORITHM:]NAME:SECRET`; `origin` names the source in errors.
+
+    No error quotes any part of the text: a key written with its parts swapped puts the secret where a
+    name or an algorithm is expected, so errors say which part is wrong and where the key came from.
+    """
     stripped = _COMMENTS.sub(lambda m: m.group(0) if m.group(0).startswith('"') else "", text).strip()
     if not stripped:
         raise TsigKeyError(f"no TSIG key in {origin} (it is empty)")
@@ -80,10 +84,14 @@ def parse_tsig_key(text: str, origin: str) -> TsigKey:
     if "\n" not in line and line.count(":") in (1, 2):
         parts = line.split(":")
         algorithm, name, secret = ("hmac-sha256", *parts) if len(parts) == 2 else parts
-        return _build(name, algorithm, secret, origin)
+        return _build(name, algorithm, secret, origin, ONE_LINE)
     raise TsigKeyError(
         f'no TSIG key in {origin}: expected a tsig-keygen file (key "NAME" {{ ... }};) or ALGORITHM:NAME:SECRET'
     )
+
+
+ONE_LINE = "in ALGORITHM:NAME:SECRET"
+KEY_FILE = "in the key statement"
 
 
 def _parse_bind(text: str, origin: str) -> TsigKey:
@@ -98,27 +106,50 @@ def _parse_bind(text: str, origin: str) -> TsigKey:
     algorithm = _ALGORITHM.search(body)
     secret = _SECRET.search(body)
     if algorithm is None:
-        raise TsigKeyError(f"{origin}: key {name!r} has no algorithm")
+        raise TsigKeyError(f"{origin}: the key statement has no algorithm")
     if secret is None:
-        raise TsigKeyError(f"{origin}: key {name!r} has no secret")
-    return _build(name, algorithm.group(1), secret.group(1), origin)
+        raise TsigKeyError(f"{origin}: the key statement has no secret")
+    return _build(name, algorithm.group(1), secret.group(1), origin, KEY_FILE)
 
 
-def _build(name: str, algorithm: str, secret: str, origin: str) -> TsigKey:
+_ALGORITHM_LIKE = re.compile(r"hmac-[a-z0-9-]{1,24}(\.[a-z0-9.-]{1,40})?")
+"""What may be quoted back as a mistyped algorithm: nothing a base64 secret could be."""
+
+
+def looks_like_secret(name: str) -> bool:
+    """A key name that is more likely a base64 secret put in the wrong place (name and secret swapped):
+    base64 padding or its `+`/`/` characters, or a long mixed-case run of letters and digits (names have dots
+    and dashes, and are rarely mixed case)."""
+    text = name.strip().rstrip(".")
+    if any(c in text for c in "=+/"):
+        return True
+    if len(text) < 20 or re.fullmatch(r"[A-Za-z0-9]+", text) is None:
+        return False
+    mixed_case = text.lower() != text and text.upper() != text
+    return mixed_case and (any(c.isdigit() for c in text) or len(text) >= 32)
+
+
+def _build(name: str, algorithm: str, secret: str, origin: str, where: str) -> TsigKey:
     algorithm = algorithm.strip().lower().rstrip(".")
     if algorithm not in ALGORITHMS:
         known = ", ".join(a for a in ALGORITHMS if "." not in a)
-        raise TsigKeyError(f"{origin}: unknown TSIG algorithm {algorithm!r} (use one of {known})")
+        shown = f" {algorithm!r}" if _ALGORITHM_LIKE.fullmatch(algorithm) else ""
+        raise TsigKeyError(f"{origin}: unknown TSIG algorithm{shown} {where} (use one of {known})")
+    if looks_like_secret(name):
+        raise TsigKeyError(
+            f"{origin}: the key name {where} looks like a base64 secret — are the name and the secret swapped? "
+            "(not shown)"
+        )
     try:
         absolute = dns.name.from_text(name.strip()).to_text()
     except dns.exception.DNSException:
-        raise TsigKeyError(f"{origin}: {name!r} is not a valid key name") from None
+        raise TsigKeyError(f"{origin}: the key name {where} is not a valid DNS name (not shown)") from None
     try:
         raw = base64.b64decode(secret.strip(), validate=True)
     except (binascii.Error, ValueError):
-        raise TsigKeyError(f"{origin}: the secret of key {absolute!r} is not valid base64") from None
+        raise TsigKeyError(f"{origin}: the secret {where} is not valid base64 (not shown)") from None
     if not raw:
-        raise TsigKeyError(f"{origin}: the secret of key {absolute!r} is empty")
+        raise TsigKeyError(f"{origin}: the secret {where} is empty")
     return TsigKey(absolute, algorithm, raw, origin)
 
 

@@ -36,6 +36,8 @@ class RunStarted(Event):
     step_titles: tuple[str, ...] = ()
     mx_states: tuple[str, ...] = ()
     """The plan's MX state names in order: the first is where mail starts, the last where it ends."""
+    step_keys: tuple[str, ...] = ()
+    """Each step's identity (see step_identity): how a resume of an edited plan finds its steps."""
 
 
 @dataclass(frozen=True)

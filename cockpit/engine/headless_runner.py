@@ -7,12 +7,14 @@ step is running, and asks for a second Ctrl+C when one is.
 from __future__ import annotations
 
 import asyncio
-import getpass
+import contextlib
 import os
 import signal
 import sys
+import termios
 from collections.abc import Callable
 
+from cockpit.base.safe_text import visible
 from cockpit.engine.events import Asking, Event, EventBus, Notice
 from cockpit.engine.headless import HeadlessPrinter
 from cockpit.engine.run import PlanRun
@@ -124,18 +126,65 @@ def install_signals(run: PlanRun, bus: EventBus, now: Callable[[], float]) -> Ca
     return remove
 
 
+MAX_PASSPHRASE = 4096
+
+
 async def terminal_passphrase(what: str) -> str | None:
-    """Ask for an SSH key's passphrase on the controlling terminal (never echoed, never kept); None without one."""
+    """Ask for an SSH key's passphrase on the controlling terminal (never echoed, never kept); None without one.
+
+    Read on the event loop, not in a thread: a signal that stops the run cancels the question at once (a
+    thread blocked in getpass would hold the process until Enter), and the terminal's echo is restored."""
     try:
-        os.close(os.open("/dev/tty", os.O_RDWR))
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
     except OSError:
         return None
     prompt = what if what.lower().startswith("passphrase") else f"passphrase for {what}"
+    loop = asyncio.get_running_loop()
     try:
-        answer = await asyncio.to_thread(getpass.getpass, f"{prompt}: ")
-    except (EOFError, OSError):
+        saved = termios.tcgetattr(fd)
+    except termios.error:
+        os.close(fd)
         return None
-    return answer or None
+    quiet = list(saved)
+    quiet[3] &= ~(termios.ECHO | termios.ECHONL)
+    answer = bytearray()
+    done: asyncio.Future[bool] = loop.create_future()
+
+    def readable() -> None:
+        try:
+            data = os.read(fd, 1024)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            if not done.done():
+                done.set_result(False)
+            return
+        answer.extend(data)
+        if (b"\n" in data or len(answer) > MAX_PASSPHRASE) and not done.done():
+            done.set_result(True)
+
+    try:
+        termios.tcsetattr(fd, termios.TCSAFLUSH, quiet)
+        os.write(fd, f"{prompt}: ".encode())
+        os.set_blocking(fd, False)
+        loop.add_reader(fd, readable)
+        try:
+            complete = await done
+        finally:
+            loop.remove_reader(fd)
+            with contextlib.suppress(OSError):
+                os.write(fd, b"\n")
+    except OSError:
+        complete = False
+    finally:
+        with contextlib.suppress(termios.error, OSError):
+            termios.tcsetattr(fd, termios.TCSAFLUSH, saved)
+        os.close(fd)
+    text = bytes(answer).split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", "replace")
+    answer[:] = bytes(len(answer))
+    return text if complete and text else None
 
 
 def over_ssh_outside_multiplexer() -> bool:
@@ -143,9 +192,33 @@ def over_ssh_outside_multiplexer() -> bool:
     return bool(os.environ.get("SSH_CONNECTION")) and not (os.environ.get("TMUX") or os.environ.get("STY"))
 
 
-def printer_to_stdout() -> HeadlessPrinter:
-    def write(line: str) -> None:
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()
+EXIT_STDOUT_CLOSED = 141
+"""128 + SIGPIPE: what a Unix tool whose output pipe closed exits with."""
 
-    return HeadlessPrinter(write)
+
+class StdoutLines:
+    """Writes lines to stdout. When the reader has gone (`cockpit run --headless | head -1`), the rest is
+    dropped and `on_closed` is called once, so the run stops cleanly instead of hanging on a prompt."""
+
+    def __init__(self) -> None:
+        self.closed = False
+        self.on_closed: Callable[[], None] | None = None
+
+    def __call__(self, line: str) -> None:
+        if self.closed:
+            return
+        try:
+            sys.stdout.write(visible(line) + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError:
+            self.closed = True
+            with contextlib.suppress(OSError):  # no second error when Python flushes stdout at exit
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+                os.close(devnull)
+            if self.on_closed is not None:
+                self.on_closed()
+
+
+def printer_to_stdout() -> HeadlessPrinter:
+    return HeadlessPrinter(StdoutLines())

@@ -8,10 +8,12 @@ decisions are fsynced before the engine acts on them.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import os
 import zlib
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -32,7 +34,35 @@ class JournalError(Exception):
 
 
 def journal_path(plan_path: Path) -> Path:
-    return plan_path.resolve().parent / ".cockpit" / f"{plan_path.stem}.journal"
+    """The journal of a plan file: keyed on the resolved file (a symlink shares its target's journal and lock)
+    and its whole name (`move.yaml` and `move.yml` in one folder have a journal each)."""
+    resolved = plan_path.resolve()
+    return resolved.parent / ".cockpit" / f"{resolved.name}.journal"
+
+
+def adopt_legacy_journal(plan_path: Path, plan_sha256: str) -> Path | None:
+    """Rename a journal named after the plan's stem alone (as earlier versions did) to the current name, when
+    it surely belongs to this plan: no other plan file shares the stem, or its first run pinned this plan's
+    digest. Returns the adopted journal's old path."""
+    current = journal_path(plan_path)
+    resolved = plan_path.resolve()
+    legacy = current.with_name(f"{resolved.stem}.journal")
+    if current.exists() or not legacy.is_file():
+        return None
+    siblings = [
+        p for p in resolved.parent.glob(f"{glob_escape(resolved.stem)}.*")
+        if p.suffix in (".yaml", ".yml") and p.name != resolved.name
+    ]  # fmt: skip
+    if siblings:
+        first = next((r for r in read_journal(legacy).records if r.get("type") == "RunStarted"), None)
+        if first is None or first.get("plan_sha256") != plan_sha256:
+            return None
+    legacy.rename(current)
+    return legacy
+
+
+def glob_escape(text: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in text)
 
 
 def _checksum(body: str) -> str:
@@ -89,11 +119,18 @@ class JournalWriter:
 
     critical = True
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, records: int = 0) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._fd: int | None = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         self._seq = 0
+        self.records = records
+        """Intact records in the file: those it held when opened and those written since."""
+        self.failure: JournalError | None = None
+        """Set by the first failed write; later records are dropped (the file is intact up to `records`),
+        but an intent raises again: no server may be changed without its intent on disk."""
+        self.on_failure: Callable[[JournalError], None] | None = None
+        """Called once, at the first failed write (the run stops)."""
         self._head: dict[tuple[str, int], int] = {}
         self._tail: dict[tuple[str, int], deque[OutputLine]] = {}
         """The last lines of each step attempt past its head, as events: most never become records."""
@@ -103,6 +140,10 @@ class JournalWriter:
         """The MX state of each (domain, nameserver) pair as the journal of this run has it."""
 
     def write(self, record: dict[str, Any], *, durable: bool = False) -> None:
+        if self.failure is not None:
+            if record.get("type") == "StepIntent":
+                raise self.failure
+            return
         if self._fd is None:
             raise JournalError(f"{self.path}: journal is closed")
         self._seq += 1
@@ -110,11 +151,22 @@ class JournalWriter:
         try:
             written = os.write(self._fd, data)
             if written != len(data):
-                raise JournalError(f"{self.path}: short write ({written} of {len(data)} bytes); is the disk full?")
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
             if durable:
                 os.fsync(self._fd)
         except OSError as exc:
-            raise JournalError(f"{self.path}: cannot write the journal: {exc.strerror}") from None
+            self.failure = JournalError(self._failure_text(exc))
+            if self.on_failure is not None:
+                self.on_failure(self.failure)
+            raise self.failure from None
+        self.records += 1
+
+    def _failure_text(self, exc: OSError) -> str:
+        intact = f"the journal is intact up to record {self.records}"
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return (f"the disk is full: cannot write the journal {self.path} ({exc.strerror}); {intact} — free "
+                    "space there and run again to resume")  # fmt: skip
+        return f"cannot write the journal {self.path} ({exc.strerror}); {intact} — fix it and run again to resume"
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, DnsRound):
@@ -176,11 +228,16 @@ class JournalWriter:
 
     def close(self) -> None:
         if self._fd is not None:
-            for step_id, attempt in list(self._tail):
-                self._flush_tail(step_id, attempt)
-            os.fsync(self._fd)
-            os.close(self._fd)
-            self._fd = None
+            try:
+                for step_id, attempt in list(self._tail):
+                    self._flush_tail(step_id, attempt)
+                os.fsync(self._fd)
+            except (JournalError, OSError):
+                if self.failure is None:
+                    raise
+            finally:
+                os.close(self._fd)
+                self._fd = None
 
 
 @dataclass(frozen=True)
@@ -188,6 +245,8 @@ class JournalContents:
     records: tuple[dict[str, Any], ...]
     torn_tail: bool
     """The last line was incomplete or damaged and was ignored."""
+    intact_bytes: int = 0
+    """Length of the file up to the end of the last intact record: where the next record must start."""
 
 
 def read_journal(path: Path) -> JournalContents:
@@ -201,6 +260,7 @@ def read_journal(path: Path) -> JournalContents:
     lines = data.splitlines(keepends=True)
     records: list[dict[str, Any]] = []
     torn = False
+    intact = 0
     for number, line in enumerate(lines, start=1):
         record = decode(line)
         if record is None:
@@ -212,4 +272,30 @@ def read_journal(path: Path) -> JournalContents:
                 "the journal was edited or the disk is failing — move it away to start over (--fresh)"
             )
         records.append(record)
-    return JournalContents(tuple(records), torn)
+        intact += len(line)
+    return JournalContents(tuple(records), torn, intact)
+
+
+def cut_torn_tail(path: Path, contents: JournalContents, stamp: str) -> Path | None:
+    """Truncate a torn last record so that the next one starts on a line of its own, keeping what was cut in
+    a file beside the journal; returns that file (None when there was nothing to cut)."""
+    if not contents.torn_tail:
+        return None
+    try:
+        with path.open("rb") as handle:
+            handle.seek(contents.intact_bytes)
+            tail = handle.read()
+        kept = path.with_name(f"{path.name}.torn-{stamp}")
+        number = 1
+        while kept.exists():
+            kept, number = path.with_name(f"{path.name}.torn-{stamp}-{number}"), number + 1
+        fd = os.open(kept, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, tail)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.truncate(path, contents.intact_bytes)
+    except OSError as exc:
+        raise JournalError(f"{path}: cannot cut the torn last record: {exc.strerror}") from None
+    return kept

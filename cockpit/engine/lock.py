@@ -46,10 +46,11 @@ class PlanLock:
         self._fd = fd
 
     def release(self) -> None:
+        """Empty the lock file and unlock it. The file stays: deleting it would let a process that opened the
+        old file and one that creates a new file both hold "the" lock at once."""
         if self._fd is None:
             return
         try:
-            self.path.unlink(missing_ok=True)
             os.ftruncate(self._fd, 0)
         finally:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
@@ -76,3 +77,18 @@ def _describe(info: dict[str, object]) -> str:
 
 def describe_stale(info: dict[str, object]) -> str:
     return f"took over the lock left by {_describe(info)}, which is no longer running"
+
+
+def lock_is_free(path: Path) -> bool:
+    """No cockpit holds this lock now (the file may exist: a released lock is an empty file)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+    return True

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from cockpit.base.safe_text import visible
 from cockpit.plan.values import format_duration
 
 
@@ -153,10 +154,10 @@ def _span(start: float | None, end: float | None) -> str:
 
 
 def render_markdown(timeline: Timeline) -> str:
-    out = [f"# Run report: {timeline.plan_name}", ""]
-    out.append(f"- Outcome: {timeline.outcome}")
+    out = [f"# Run report: {visible(timeline.plan_name)}", ""]
+    out.append(f"- Outcome: {visible(timeline.outcome)}")
     out.append(f"- From {_clock(timeline.first)} to {_clock(timeline.last)} ({timeline.runs} run(s) of the cockpit)")
-    out.append(f"- Downtime window: {_downtime_text(timeline)}")
+    out.append(f"- Downtime window: {visible(_downtime_text(timeline))}")
     out += ["", "## Steps", "", "| step | title | started | ended | duration | result | confirmed by |",
             "|---|---|---|---|---|---|---|"]  # fmt: skip
     for line in timeline.steps.values():
@@ -180,7 +181,7 @@ def render_markdown(timeline: Timeline) -> str:
         for line in failures:
             out += [f"### {line.step_id} (finally {_md(line.result)})", ""]
             for what, output in line.failures:
-                out += [f"- {what}", "", "```", *(output or ["(no output)"]), "```", ""]
+                out += [f"- {visible(what)}", "", "```", *(_fenced(o) for o in output or ["(no output)"]), "```", ""]
     return "\n".join(out) + "\n"
 
 
@@ -206,12 +207,18 @@ def _ttl(flip: dict[str, Any]) -> str:
 
 
 def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return visible(text.replace("\n", " ")).replace("|", "\\|")
+
+
+def _fenced(line: str) -> str:
+    """An output line inside a Markdown code block: shown as it was, but never able to close the block."""
+    text = visible(line)
+    return "\u200b" + text if text.startswith("```") else text
 
 
 def render_html(timeline: Timeline) -> str:
     def esc(value: object) -> str:
-        return html.escape(str(value))
+        return html.escape(visible(str(value)))
 
     rows = "".join(
         f"<tr class='{esc(s.result)}'><td>{esc(s.step_id)}</td><td>{esc(s.title)}</td><td>{esc(_clock(s.started))}</td>"
@@ -227,7 +234,8 @@ def render_html(timeline: Timeline) -> str:
     failures = "".join(
         f"<h3>{esc(s.step_id)} (finally {esc(s.result)})</h3>"
         + "".join(
-            f"<p>{esc(what)}</p><pre>{esc(chr(10).join(output) or '(no output)')}</pre>" for what, output in s.failures
+            f"<p>{esc(what)}</p><pre>{html.escape(visible(chr(10).join(output), newlines=True)) or '(no output)'}</pre>"
+            for what, output in s.failures
         )
         for s in timeline.steps.values()
         if s.failures

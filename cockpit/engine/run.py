@@ -23,14 +23,25 @@ from cockpit.engine.events import (
     StepChanged,
     StepIntent,
 )
+from cockpit.engine.journal import JournalError
 from cockpit.engine.kinds.countdown import CountdownKind
 from cockpit.engine.kinds.registry import make_kind
 from cockpit.engine.prompts import CommandResult, Prompt, PromptKind
+from cockpit.engine.services import RunServices
 from cockpit.engine.states import StepState
+from cockpit.engine.step_identity import step_keys
 from cockpit.plan import ConfirmStep, Plan, StepBase
+from cockpit.ssh import HostKeyError, SshError
 
 BACKOFF_FIRST = 2.0
 BACKOFF_MAX = 60.0
+
+
+DECIDE_ACTIONS: dict[PromptKind, dict[str, str]] = {
+    PromptKind.INTERRUPTED: {"rerun": "rerun", "retry": "rerun", "done": "mark-done", "skip": "skip"},
+    PromptKind.FAILED: {"retry": "retry", "rerun": "retry", "skip": "skip"},
+}
+"""What `--decide STEP=WORD` answers at each prompt it may answer."""
 
 
 class RunStopped(Exception):
@@ -48,7 +59,7 @@ class RunOptions:
     yes: bool = False
     """Answer every gate and confirmation with yes; rerun interrupted steps only when idempotent."""
     decisions: dict[str, str] = field(default_factory=dict)
-    """--decide STEP=rerun|done|skip, for interrupted steps."""
+    """--decide STEP=rerun|done|skip (an interrupted step) or retry|skip (a failed step); each used once."""
 
 
 @dataclass
@@ -69,7 +80,7 @@ class PlanRun:
         base_dir: Path,
         clock: Clock,
         bus: EventBus,
-        services: object,
+        services: RunServices,
         options: RunOptions,
         initial: dict[str, tuple[StepState, int, str]] | None = None,
     ) -> None:
@@ -95,6 +106,8 @@ class PlanRun:
         self._aborting = False
         self._stop: RunStopped | None = None
         self._retry_sleep: asyncio.Future[None] | None = None
+        self._journal_failure: JournalError | None = None
+        self._verifying: asyncio.Task[dict[str, SshError]] | None = None
 
     # ----------------------------------------------------------------- the run
 
@@ -103,18 +116,60 @@ class PlanRun:
         self.bus.publish(
             RunStarted(now, self.plan.name, self.plan_sha256, self.options.mode, self.options.dry_run,
                        self.resumed, tuple(self.steps), tuple(s.step.label for s in self.steps.values()),
-                       tuple(self.plan.mx))
+                       tuple(self.plan.mx), tuple(step_keys(self.plan).values()))
         )  # fmt: skip
         outcome, code = "done", 0
         try:
+            await self._verify_hosts()
             for status in list(self.steps.values()):
                 self._check_stop()
                 await self._drive(status)
         except RunStopped as stopped:
             outcome, code = stopped.outcome, stopped.exit_code
+        except JournalError as exc:  # raised where the write failed; stop, say where the journal ends
+            self.journal_failed(exc)
+            outcome, code = "failed", 1
         self.current = None
         self.bus.publish(RunFinished(self.clock.now(), outcome, code))
         return code
+
+    async def _verify_hosts(self) -> None:
+        """Before anything changes, log in to every plan host: a host key that does not match stops the run
+        here, not after steps on other hosts ran. A host that cannot be reached now is only a warning (its
+        key is verified when a step reaches it)."""
+        changes = any(s.step.side_effects and not s.state.settled for s in self.steps.values())
+        if self.options.dry_run or not changes or not self.plan.hosts or not self.services.verify_hosts_first:
+            return
+        hosts = ", ".join(self.plan.hosts)
+        self.bus.publish(
+            Notice(self.clock.now(), "info", f"verifying the host keys of {hosts} before anything changes")
+        )
+        self._verifying = asyncio.ensure_future(self.services.verify_hosts())  # so that stop() cancels it
+        try:
+            failed = await self._verifying
+        except asyncio.CancelledError:
+            self._check_stop()
+            raise
+        finally:
+            self._verifying = None
+        refused = False
+        for error in failed.values():
+            if isinstance(error, HostKeyError):
+                refused = True
+                self.bus.publish(Notice(self.clock.now(), "error", f"{error} — nothing was changed"))
+            else:
+                self.bus.publish(Notice(self.clock.now(), "warning",
+                                        f"{error} (its host key will be verified when a step reaches it)"))  # fmt: skip
+        if refused:
+            self._stop = RunStopped("failed", 1)
+            raise self._stop
+
+    def journal_failed(self, error: JournalError) -> None:
+        """The journal could not be written (a full disk): say so once, and stop the run."""
+        if self._journal_failure is None:
+            self._journal_failure = error
+            self.bus.publish(Notice(self.clock.now(), "error", str(error)))
+            self.stop("failed", 1)
 
     def _check_stop(self) -> None:
         if self._stop is not None:
@@ -211,6 +266,8 @@ class PlanRun:
                 )
             self._check_stop()
             raise
+        except JournalError:
+            raise
         except Exception as exc:  # a bug in a step kind fails the step, never the run
             return StepState.FAILED, f"internal error: {type(exc).__name__}: {exc}"
         finally:
@@ -245,10 +302,11 @@ class PlanRun:
 
     def _automatic_answer(self, status: StepStatus, kind: PromptKind) -> tuple[str, str] | None:
         step = status.step
-        if kind == PromptKind.INTERRUPTED:
-            decided = self.options.decisions.get(step.id)
+        if kind in (PromptKind.INTERRUPTED, PromptKind.FAILED):
+            decided = self._decision(step.id, kind)
             if decided is not None:
-                return {"done": "mark-done"}.get(decided, decided), "--decide"
+                return decided, "--decide"
+        if kind == PromptKind.INTERRUPTED:
             if self.options.yes:
                 if step.idempotent:
                     return "rerun", "--yes"
@@ -260,10 +318,25 @@ class PlanRun:
             return None
         if kind == PromptKind.FAILED and self.options.yes:
             self._stop = RunStopped("failed", 1)
+            self.bus.publish(Notice(self.clock.now(), "error",
+                f"step {step.id} failed: {status.detail}; to go on, resume with --decide {step.id}=retry "
+                f"or --decide {step.id}=skip"))  # fmt: skip
             raise self._stop
         if self.options.yes:
             return "go", "--yes"
         return None
+
+    def _decision(self, step_id: str, kind: PromptKind) -> str | None:
+        """The operator's --decide for this step, once: a step that fails again in this run is asked again."""
+        decided = self.options.decisions.pop(step_id, None)
+        if decided is None:
+            return None
+        action = DECIDE_ACTIONS[kind].get(decided)
+        if action is None:
+            fits = "|".join(DECIDE_ACTIONS[kind])
+            text = f"--decide {step_id}={decided} does not apply to a {kind.value} step (use {fits}); asking instead"
+            self.bus.publish(Notice(self.clock.now(), "warning", text))
+        return action
 
     async def _confirm(self, status: StepStatus, question: str) -> str:
         if await self._ask(status, PromptKind.CONFIRM, question) == "skip":
@@ -372,4 +445,6 @@ class PlanRun:
             self._task.cancel()
         if self._retry_sleep is not None:
             self._retry_sleep.cancel()
+        if self._verifying is not None:
+            self._verifying.cancel()
         return CommandResult(True, outcome)

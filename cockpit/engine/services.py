@@ -22,7 +22,7 @@ from cockpit.engine.clock import Clock
 from cockpit.engine.events import DnsFlip, DnsRound, EventBus, Notice
 from cockpit.engine.resume import ResumePoint
 from cockpit.plan import Plan
-from cockpit.ssh import HostConnections, PassphrasePrompt
+from cockpit.ssh import HostConnections, PassphrasePrompt, SshError
 
 DISCOVERY_TIMEOUT = 30.0
 
@@ -38,6 +38,9 @@ class RunServices:
     """Asks for an SSH key's passphrase (the terminal or the screen); None skips encrypted keys."""
     watch_dns: bool = True
     """False leaves the nameservers alone (plans without DNS steps in tests)."""
+    verify_hosts_first: bool = True
+    """Log in to every plan host before the first step that changes anything (False: tests whose plans name
+    hosts that do not exist)."""
     watcher: DnsWatcher | None = field(default=None, init=False)
     dns_problem: str = field(default="", init=False)
     """Why there is no DNS watcher (discovery failed), for the steps that need one."""
@@ -172,6 +175,22 @@ class RunServices:
 
     async def connect(self, host: str) -> asyncssh.SSHClientConnection:
         return await self.connections.connect(host)
+
+    async def verify_hosts(self) -> dict[str, SshError]:
+        """Log in to every plan host now (host keys verified), keeping the connections for the steps; returns
+        the hosts that failed with why. Run before the first step that changes anything, so that a changed
+        host key stops the run before any server was touched."""
+        names = list(self.plan.hosts)
+
+        async def one(name: str) -> SshError | None:
+            try:
+                await self.connect(name)
+            except SshError as exc:
+                return exc
+            return None
+
+        results = await asyncio.gather(*(one(name) for name in names))
+        return {name: error for name, error in zip(names, results, strict=True) if error is not None}
 
     def drop(self, host: str) -> None:
         """Forget a broken connection so that the next step opens a fresh one."""

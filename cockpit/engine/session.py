@@ -10,10 +10,18 @@ from dataclasses import dataclass
 
 from cockpit.engine.clock import Clock
 from cockpit.engine.events import EventBus, Notice
-from cockpit.engine.journal import JournalError, JournalWriter, journal_path, read_journal
+from cockpit.engine.journal import (
+    JournalError,
+    JournalWriter,
+    adopt_legacy_journal,
+    cut_torn_tail,
+    journal_path,
+    read_journal,
+)
 from cockpit.engine.lock import LockHeld, PlanLock, describe_stale
-from cockpit.engine.resume import ResumePoint, resume_point
+from cockpit.engine.resume import PlanChangeRefused, ResumePoint, resume_point
 from cockpit.engine.run import PlanRun, RunOptions
+from cockpit.engine.services import RunServices
 from cockpit.plan import PlanFile
 
 
@@ -45,7 +53,7 @@ def open_session(
     options: RunOptions,
     clock: Clock,
     bus: EventBus,
-    services: object,
+    services: RunServices,
     fresh: bool = False,
     accept_plan_change: bool = False,
 ) -> Session:
@@ -64,6 +72,9 @@ def open_session(
     except OSError as exc:
         raise SessionRefused(f"cannot create the lock beside the plan ({path.parent}): {exc.strerror}") from None
     try:
+        adopted = adopt_legacy_journal(plan_file.path, plan_file.sha256)
+        if adopted is not None:
+            bus.publish(Notice(clock.now(), "info", f"renamed the journal {adopted.name} to {path.name}"))
         if fresh and path.exists():
             stamp = f"{path.name}.{time.strftime('%Y%m%d-%H%M%S', time.localtime(clock.now()))}"
             archived, number = path.with_name(stamp), 1
@@ -72,13 +83,19 @@ def open_session(
             path.rename(archived)
             bus.publish(Notice(clock.now(), "info", f"archived the previous journal as {archived.name}"))
         contents = read_journal(path)
+        cut = cut_torn_tail(path, contents, time.strftime("%Y%m%d-%H%M%S", time.localtime(clock.now())))
         point = resume_point(contents.records)
         if point.plan_sha256 is not None and point.plan_sha256 != plan_file.sha256 and not accept_plan_change:
             raise SessionRefused(
-                f"{plan_file.path} changed since its journal began (journal plan sha256 {point.plan_sha256[:12]}, "
-                f"now {plan_file.sha256[:12]}): use --accept-plan-change to resume anyway, or --fresh to start over"
+                f"{plan_file.path} changed since the journal's last run (journal plan sha256 "
+                f"{point.plan_sha256[:12]}, now {plan_file.sha256[:12]}): use --accept-plan-change to resume with "
+                "each step's state carried over by its id or content, or --fresh to start over"
             )
-        journal = JournalWriter(path)
+        try:
+            point = point.for_plan(plan_file.plan)
+        except PlanChangeRefused as exc:
+            raise SessionRefused(f"{plan_file.path}: {exc}") from None
+        journal = JournalWriter(path, records=len(contents.records))
     except (JournalError, SessionRefused):
         lock.release()
         raise
@@ -88,8 +105,13 @@ def open_session(
     bus.subscribe(journal, first=True)  # on disk before any face shows it
     if lock.took_over:
         bus.publish(Notice(clock.now(), "warning", describe_stale(lock.took_over)))
-    if contents.torn_tail:
-        bus.publish(Notice(clock.now(), "warning", "ignored a torn last record in the journal (a crash mid-write)"))
+    if point.dropped:
+        gone = ", ".join(point.dropped)
+        bus.publish(Notice(clock.now(), "warning", f"the edited plan no longer has these journaled steps: {gone}"))
+    if cut is not None:
+        text = f"cut a torn last record from the journal (a crash mid-write); the cut bytes are kept in {cut.name}"
+        bus.publish(Notice(clock.now(), "warning", text))
     run = PlanRun(plan_file.plan, plan_sha256=plan_file.sha256, base_dir=base_dir, clock=clock, bus=bus,
                   services=services, options=options, initial=point.states)  # fmt: skip
+    journal.on_failure = run.journal_failed
     return Session(run, journal, lock, point)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cockpit.base.safe_text import visible
+
 
 @dataclass(frozen=True, order=True)
 class Mark:
@@ -28,9 +30,7 @@ class PlanIssue:
 
 def printable(text: str) -> str:
     """Escape control characters (a key named "\\n") so every problem stays on one line."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    return visible(text)
 
 
 class PlanError(Exception):

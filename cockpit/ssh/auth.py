@@ -7,6 +7,7 @@ run, so one passphrase is asked once however many connections use the key.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
@@ -26,6 +27,9 @@ class KeyRing:
         self._loaded: dict[Path, Sequence[asyncssh.SSHKeyPair]] = {}
         self._refused: set[Path] = set()
         """Encrypted keys whose passphrase was not given: not asked again in this run."""
+        self._asking = asyncio.Lock()
+        """One question at a time: connections opened together (every host at the start of a run) that need
+        the same key wait for the first answer instead of asking again over each other."""
 
     def split(self, files: Sequence[Path]) -> tuple[list[asyncssh.SSHKeyPair], list[Path], list[str]]:
         """Keys usable now, encrypted files to unlock on demand, and problems to report if auth fails."""
@@ -44,7 +48,9 @@ class KeyRing:
                 problems.append(f"identity file {path}: {exc.strerror}")
             except (asyncssh.KeyImportError, ValueError) as exc:
                 if "assphrase" in str(exc):
-                    if path not in self._refused:
+                    if path in self._refused:
+                        problems.append(f"identity file {path}: no valid passphrase given")
+                    else:
                         locked.append(path)
                 else:
                     problems.append(f"identity file {path}: {exc}")
@@ -55,8 +61,15 @@ class KeyRing:
 
     async def unlock(self, path: Path, problems: list[str]) -> Sequence[asyncssh.SSHKeyPair]:
         """Asks for the passphrase of `path` (a few tries) and returns its keys, or nothing."""
+        async with self._asking:
+            return await self._unlock(path, problems)
+
+    async def _unlock(self, path: Path, problems: list[str]) -> Sequence[asyncssh.SSHKeyPair]:
         if path in self._loaded:
             return self._loaded[path]
+        if path in self._refused:
+            problems.append(f"identity file {path}: no valid passphrase given")
+            return ()
         if self._prompt is None:
             problems.append(f"identity file {path} is encrypted and no passphrase prompt is available")
             return ()

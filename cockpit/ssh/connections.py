@@ -122,6 +122,10 @@ class HostConnections:
             route = resolve_route(host, self._base_dir, self._ssh_config)
         except (asyncssh.ConfigParseError, ValueError) as exc:
             raise ConnectError(name, f"ssh config: {exc}") from None
+        except OSError as exc:
+            where = exc.filename or "the ssh config"
+            raise ConnectError(name, f"cannot read {where}: {exc.strerror or type(exc).__name__} "
+                                     "(fix its permissions, or set ssh_config on the plan host)") from None  # fmt: skip
         known_path = known_hosts_path(host.known_hosts, self._base_dir)
         try:
             known = load_known_hosts(known_path)

@@ -13,7 +13,7 @@ from cockpit.engine.states import StepState
 from cockpit.plan import Plan, StepBase
 from cockpit.plan.values import format_duration
 from cockpit.ui.step_list import StepList
-from cockpit.ui.step_text import STATE_WORDS, exact_action, state_icon
+from cockpit.ui.step_text import STATE_WORDS, exact_action, shown_label, state_icon
 
 ANSWER_KEYS = {
     "gate": "Enter runs it · s skips",
@@ -70,7 +70,7 @@ class ChecklistPane(Vertical):
     def compose(self) -> ComposeResult:
         phases: dict[str, list[tuple[str, str, StepState]]] = {}
         for step_id, view in self.steps.items():
-            phases.setdefault(view.phase, []).append((step_id, view.step.label, view.state))
+            phases.setdefault(view.phase, []).append((step_id, shown_label(view.step), view.state))
         yield StepList(list(phases.items()), id="step-list")
         yield Static(id="step-detail", markup=False)
 
@@ -146,9 +146,9 @@ class ChecklistPane(Vertical):
                 f"{attempt} · {getattr(step, 'kind', '')} · {step_id}",
             )
         ]
-        title = Content.styled(step.label, "bold")
+        title = Content.styled(shown_label(step), "bold")
         lines.extend(title.wrap(width) if width > 0 else [title])
-        if view.detail and view.detail != step.label:  # a confirm step's question is its title
+        if view.detail and view.detail != shown_label(step):  # a confirm step's question is its title
             lines.append(Content.assemble(("result: " if view.state.settled else "now: ", "$text-muted"), view.detail))
         if self.asking is not None and self.asking[0] == step_id:
             lines.append(Content.styled(ANSWER_KEYS.get(self.asking[1], ""), "bold $accent"))

@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
+from cockpit.base.safe_text import visible
 from cockpit.dns import Snapshot
 from cockpit.engine.events import (
     Asking,
@@ -215,14 +216,14 @@ class CockpitScreen(Screen[None]):
     def _tick(self) -> None:
         now = self.run.clock.now()
         current = self.run.current
-        phase = self.run.steps[current].phase if current in self.run.steps else ""
+        phase = visible(self.run.steps[current].phase) if current in self.run.steps else ""
         if len(phase) > PHASE_WIDTH:  # the plan's name keeps some room at 80 columns
             phase = phase[: PHASE_WIDTH - 1] + "…"
         mode = ("dry run · " if self.run.options.dry_run else "") + f"{self.run.options.mode} mode"
         settled = sum(1 for status in self.run.steps.values() if status.state.settled)
         outcome = f" · {self.finished.outcome}" if self.finished else ""
         self.query_one(HeaderBar).show(
-            name=self.run.plan.name,
+            name=visible(self.run.plan.name),
             phase=f"{phase} {settled}/{len(self.run.steps)}{outcome}".strip(),
             mode=mode,
             elapsed=now - self.started_at if self.started_at is not None else 0.0,

@@ -9,10 +9,13 @@ one instead of queueing, and stays shown until the next step starts.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
+from typing import Any
 
 from textual.message import Message
 
+from cockpit.base.safe_text import visible
 from cockpit.engine.events import Event, Listener, OutputLine, StepChanged, TransferProgress
 from cockpit.engine.states import StepState
 from cockpit.ui.messages import EngineEvent
@@ -57,4 +60,16 @@ class EventFeed:
             self.transfer = None  # steps run one at a time: a transfer's bar stays up until the next step starts
             attempt = f"(attempt {event.attempt})" if event.attempt > 1 else ""
             self.buffer.section(event.step_id, "", attempt)
-        self.post(EngineEvent(event))
+        self.post(EngineEvent(shown_event(event)))
+
+
+def shown_event(event: Event) -> Event:
+    """The event with every text field as the screen may show it (text from plans and servers; see safe_text)."""
+    changes: dict[str, Any] = {}
+    for item in dataclasses.fields(event):
+        value = getattr(event, item.name)
+        if isinstance(value, str) and not value.isprintable():
+            changes[item.name] = visible(value)
+        elif isinstance(value, tuple) and any(isinstance(v, str) and not v.isprintable() for v in value):
+            changes[item.name] = tuple(visible(v) if isinstance(v, str) else v for v in value)
+    return dataclasses.replace(event, **changes) if changes else event

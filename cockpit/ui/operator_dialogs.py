@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.content import Content
 
 from cockpit.plan import Plan, StepBase
-from cockpit.ui.step_text import exact_action
+from cockpit.ui.step_text import exact_action, shown_label
 
 
 def irreversible_question(plan: Plan, step: StepBase, step_id: str) -> tuple[str, Content]:
@@ -15,7 +15,7 @@ def irreversible_question(plan: Plan, step: StepBase, step_id: str) -> tuple[str
     ]
     lines.append(Content(""))
     lines.append(Content.styled("This changes a server and cannot be taken back.", "$text-warning"))
-    return f"Run {step_id}: {step.label}", Content("\n").join(lines)
+    return f"Run {step_id}: {shown_label(step)}", Content("\n").join(lines)
 
 
 def abort_question(step: StepBase, step_id: str) -> tuple[str, Content]:
@@ -25,7 +25,7 @@ def abort_question(step: StepBase, step_id: str) -> tuple[str, Content]:
         else "It changes nothing on a server."
     )
     body = Content.assemble(
-        f"{step.label}\n\nThe step fails with 'aborted by the operator' and can then be retried or skipped. ",
+        f"{shown_label(step)}\n\nThe step fails with 'aborted by the operator' and can then be retried or skipped. ",
         (consequence, "$text-warning" if step.side_effects else ""),
     )
     return f"Abort the running step {step_id}?", body

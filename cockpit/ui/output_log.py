@@ -6,7 +6,6 @@ lines fall out of the bounds) and counts what arrived meanwhile, for the "N new 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
@@ -18,12 +17,8 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from cockpit.base.safe_text import visible
 from cockpit.ui.output_buffer import Line, LineKind, OutputBuffer
-
-_CONTROL = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b.?|[\x00-\x08\x0a-\x1f\x7f-\x9f]"
-)
-"""Escape sequences and control characters a remote program may print: never passed to the terminal."""
 
 MARKS: dict[str, str] = {
     LineKind.STDOUT: "  ",
@@ -34,8 +29,8 @@ MARKS: dict[str, str] = {
 
 
 def clean(text: str) -> str:
-    """The printable part of a remote line, tabs expanded."""
-    return _CONTROL.sub("", text.expandtabs(4))
+    """A remote line as it may reach the terminal: styles dropped, other control sequences shown visibly."""
+    return visible(text)
 
 
 class OutputLog(ScrollView, can_focus=True):

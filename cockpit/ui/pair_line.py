@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from textual.content import Content
 
+from cockpit.base.safe_text import visible
 from cockpit.dns import MIXED, PairView, Status
 from cockpit.engine.events import DnsFlip
 from cockpit.plan.values import format_duration
@@ -92,10 +93,10 @@ class PairLine:
         self.seen = True
         self.status = observation.status
         self.state = view.state if observation.status is Status.OK else None
-        self.mx = observation.mx_text()
+        self.mx = visible(observation.mx_text())
         self.ttl = observation.ttl
         self.serial = observation.serial
-        self.detail = observation.detail
+        self.detail = visible(observation.detail)
         if view.serving_since is not None:
             self.flipped_at = view.serving_since
 

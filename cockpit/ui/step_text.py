@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from textual.content import Content
 
+from cockpit.base.safe_text import visible
 from cockpit.engine.states import StepState
 from cockpit.plan import DnsUpdateStep, Plan, PortStep, SshStep, StepBase, TransferStep
 
@@ -64,8 +65,17 @@ def host_address(plan: Plan, name: str) -> str:
     return f"{user}{where}{port} ({name})"
 
 
+def shown_label(step: StepBase) -> str:
+    """The step's label as the screen shows it: plan text, so never a terminal control sequence."""
+    return visible(step.label)
+
+
 def exact_action(plan: Plan, step: StepBase) -> list[tuple[str, str]]:
     """(field, value) pairs naming exactly where a step acts and what it runs, for details and confirmations."""
+    return [(key, visible(value)) for key, value in _exact_action(plan, step)]
+
+
+def _exact_action(plan: Plan, step: StepBase) -> list[tuple[str, str]]:
     if isinstance(step, SshStep):
         return [("host", host_address(plan, step.host)), ("command", step.run)] + (
             [("pty", "yes (stderr merged into stdout)")] if step.pty else []

@@ -105,7 +105,8 @@ class Cockpit:
 def cockpit(tmp_path: Path) -> Callable[..., Cockpit]:
     """Build the app on a plan made of `head` and the given phases; options go to RunOptions.
 
-    The run's own DNS watcher stays off unless `watch_dns` (tests feed the nameservers pane themselves).
+    The run's own DNS watcher stays off unless `watch_dns` (tests feed the nameservers pane themselves); the
+    hosts are logged in to before the first change only with `verify_hosts` (most plans here name fake ones).
     """
 
     def build(
@@ -114,12 +115,13 @@ def cockpit(tmp_path: Path) -> Callable[..., Cockpit]:
         *,
         head: str = HEAD,
         watch_dns: bool = False,
+        verify_hosts: bool = False,
         **options: object,
     ) -> Cockpit:
         plan = parse_plan(head + phases, "test.yaml")
         clock = FakeClock()
         bus = EventBus()
-        services = RunServices(plan, tmp_path, clock, bus, watch_dns=watch_dns)
+        services = RunServices(plan, tmp_path, clock, bus, watch_dns=watch_dns, verify_hosts_first=verify_hosts)
         run = PlanRun(
             plan,
             plan_sha256="0" * 64,

@@ -163,7 +163,8 @@ async def test_long_titles_take_one_line_and_the_details_show_them_whole(cockpit
 
 
 def test_remote_escape_sequences_never_reach_the_terminal() -> None:
-    assert clean("\x1b[31mred\x1b[0m\tx\x1b]0;title\x07\r") == "red    x"
+    assert clean("\x1b[31mred\x1b[0m\tx\x1b]0;title\x07\r") == "red x\\e]0;title\\a"  # styles dropped, the rest shown
+    assert clean("10%\r20%\r30%") == "30%"  # what a terminal would finally show of a progress counter
 
 
 async def test_help_lists_every_key(cockpit: Build) -> None:

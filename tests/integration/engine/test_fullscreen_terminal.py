@@ -123,7 +123,7 @@ def cockpit_command(plan: Path) -> str:
 
 
 def assert_all_done(plan: Path) -> None:
-    records = read_journal(plan.parent / ".cockpit" / f"{plan.stem}.journal").records
+    records = read_journal(plan.parent / ".cockpit" / f"{plan.name}.journal").records
     finished = [r for r in records if r.get("type") == "RunFinished"]
     assert finished and finished[-1]["outcome"] == "done", finished
 
@@ -188,6 +188,6 @@ async def test_a_vanished_terminal_stops_the_run_cleanly(method_lab: MethodLab, 
     if alive:
         os.kill(pid, 9)
     assert not alive, "the cockpit froze when its terminal went away"
-    records = read_journal(plan.parent / ".cockpit" / f"{plan.stem}.journal").records
+    records = read_journal(plan.parent / ".cockpit" / f"{plan.name}.journal").records
     finished = [r for r in records if r.get("type") == "RunFinished"]
     assert finished and finished[-1]["outcome"] == "stopped" and finished[-1]["exit_code"] == 129, finished

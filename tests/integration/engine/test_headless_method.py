@@ -11,7 +11,7 @@ from tests.integration.engine.conftest import SECRET, MethodLab, cockpit, three_
 
 
 def journal_records(root: Path) -> list[dict[str, object]]:
-    path = root / ".cockpit" / "plan.journal"
+    path = root / ".cockpit" / "plan.yaml.journal"
     return [json.loads(line.split(" ", 1)[1] if line[:1] != "{" else line) for line in path.read_text().splitlines()]
 
 
@@ -35,7 +35,7 @@ async def test_three_phase_plan_runs_to_done(method_lab: MethodLab) -> None:
     assert "old MX TTL 3 s" in out or "old MX TTL 1 s" in out, out
     assert SECRET not in out + result.stderr
 
-    report = await cockpit("report", str(method_lab.root / ".cockpit" / "plan.journal"), cwd=method_lab.root)
+    report = await cockpit("report", str(method_lab.root / ".cockpit" / "plan.yaml.journal"), cwd=method_lab.root)
     assert report.code == 0, report.stderr
     assert "ns1.example.com" in report.stdout and "ns2.example.com" in report.stdout
     assert "Downtime window" in report.stdout or "downtime" in report.stdout.lower()
@@ -87,7 +87,7 @@ async def test_wrong_tsig_key_fails_the_update_without_showing_it(method_lab: Me
     assert result.code == 1, result.stdout
     assert "signature" in result.stdout.lower() or "REFUSED" in result.stdout or "BADSIG" in result.stdout
     assert method_lab.served_mx(method_lab.primary) == ("10 mail.old-host.net.", 3)
-    journal = (method_lab.root / ".cockpit" / "plan.journal").read_text()
+    journal = (method_lab.root / ".cockpit" / "plan.yaml.journal").read_text()
     for text in (result.stdout, result.stderr, journal):
         assert wrong not in text and SECRET not in text
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cockpit.engine.journal import journal_path, read_journal
+from cockpit.engine.lock import lock_is_free
 from cockpit.engine.resume import resume_point
 from cockpit.engine.states import StepState
 from tests.integration.engine.child import Child, eventually, lock_holder, records, wait_record
@@ -196,7 +197,7 @@ async def test_kill_nine_matrix(method_lab: MethodLab) -> None:
     assert final.code == 0, final.stdout + final.stderr
     assert previous is not None and f"took over the lock left by pid {previous.pid} " in final.stdout
     assert "run done (exit 0)" in final.stdout
-    assert not lock.exists(), "a run that ends releases its lock"
+    assert lock_is_free(lock) and lock_holder(lock) == {}, "a run that ends releases its lock"
 
     end = effects(method_lab)
     recs = records(journal)

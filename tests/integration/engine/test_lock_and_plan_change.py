@@ -9,6 +9,7 @@ import signal
 import time
 
 from cockpit.engine.journal import journal_path
+from cockpit.engine.lock import lock_is_free
 from cockpit.engine.resume import resume_point
 from cockpit.engine.states import StepState
 from tests.integration.engine.child import Child, eventually, lock_holder, records, wait_record
@@ -49,12 +50,12 @@ async def test_second_cockpit_refused_then_plan_change_refused_accepted_and_fres
         assert "already being run by" in lines[0] and f"pid {first.pid} " in lines[0], lines[0]
         assert "Traceback" not in second.stderr
     assert journal.read_bytes()[: len(before)] == before
-    assert not list(journal.parent.glob("plan.journal.*")), "a refused --fresh archived nothing"
+    assert not list(journal.parent.glob("plan.yaml.journal.*")), "a refused --fresh archived nothing"
     assert lock_holder(lock)["pid"] == first.pid
 
     first.signal(signal.SIGTERM)
     assert await first.wait() == 143, first.out + first.err
-    assert not lock.exists()
+    assert lock_is_free(lock) and lock_holder(lock) == {}
     original_sha = hashlib.sha256(plan.read_bytes()).hexdigest()
     assert records(journal)[0]["plan_sha256"] == original_sha
 
@@ -70,7 +71,7 @@ async def test_second_cockpit_refused_then_plan_change_refused_accepted_and_fres
     assert original_sha[:12] in lines[0] and edited_sha[:12] in lines[0], lines[0]
     assert "--accept-plan-change" in lines[0] and "--fresh" in lines[0]
     assert journal.read_bytes() == stopped_journal
-    assert not lock.exists(), "a refused run releases the lock it took"
+    assert lock_is_free(lock) and lock_holder(lock) == {}, "a refused run releases the lock it took"
 
     # Accepted: the resume goes on from where it stopped; the done step is not run again.
     accepted = await cockpit("run", str(plan), "--headless", "--yes", "--accept-plan-change", cwd=method_lab.root)
@@ -85,7 +86,7 @@ async def test_second_cockpit_refused_then_plan_change_refused_accepted_and_fres
     old_records = records(journal)
     fresh = await cockpit("run", str(plan), "--headless", "--yes", "--fresh", cwd=method_lab.root)
     assert fresh.code == 0, fresh.stdout + fresh.stderr
-    archives = list(journal.parent.glob("plan.journal.*"))
+    archives = list(journal.parent.glob("plan.yaml.journal.*"))
     assert len(archives) == 1, archives
     assert f"archived the previous journal as {archives[0].name}" in fresh.stdout
     assert records(archives[0]) == old_records
@@ -114,7 +115,7 @@ async def test_fresh_never_overwrites_an_earlier_archive(method_lab: MethodLab) 
     assert fresh.code == 0, fresh.stdout + fresh.stderr
     for path in taken:
         assert path.read_text() == "an earlier archive\n", f"{path.name} was overwritten"
-    archives = set(journal.parent.glob("plan.journal.*")) - taken
+    archives = set(journal.parent.glob("plan.yaml.journal.*")) - taken
     assert len(archives) == 1, archives
     (archive,) = archives
     assert f"archived the previous journal as {archive.name}" in fresh.stdout

@@ -40,7 +40,7 @@ def tally(output: str) -> dict[str, int]:
 
 
 def journal_outcome(folder: Path) -> tuple[str, set[str]]:
-    records = read_journal(folder / ".cockpit" / "plan.journal").records
+    records = read_journal(folder / ".cockpit" / "plan.yaml.journal").records
     finished = [r for r in records if r.get("type") == "RunFinished"]
     done = {str(r["step_id"]) for r in records if r.get("type") == "StepChanged" and r.get("state") == "done"}
     return (str(finished[-1]["outcome"]) if finished else "none"), done

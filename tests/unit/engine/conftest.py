@@ -86,7 +86,7 @@ def harness(tmp_path: Path) -> Callable[..., Harness]:
         bus = EventBus()
         recorder = Recorder()
         bus.subscribe(recorder)
-        services = RunServices(plan, tmp_path, clock, bus)  # type: ignore[arg-type]
+        services = RunServices(plan, tmp_path, clock, bus, verify_hosts_first=False)  # type: ignore[arg-type]
         run = PlanRun(
             plan,
             plan_sha256="0" * 64,

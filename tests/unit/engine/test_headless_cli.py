@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from cockpit.engine.journal import read_journal
+from cockpit.engine.lock import lock_is_free
 
 PLAN = """\
 version: 1
@@ -49,7 +50,7 @@ def test_yes_runs_to_done_and_report_shows_it(plan: Path) -> None:
     result = cockpit("run", "move.yaml", "--headless", "--yes", cwd=plan.parent)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "run done (exit 0)" in result.stdout
-    journal = plan.parent / ".cockpit" / "move.journal"
+    journal = plan.parent / ".cockpit" / "move.yaml.journal"
     records = read_journal(journal).records
     assert records[0]["type"] == "RunStarted" and records[-1]["type"] == "RunFinished"
     report = cockpit("report", str(journal), cwd=plan.parent)
@@ -84,7 +85,7 @@ def test_plan_change_is_refused_unless_accepted(plan: Path) -> None:
     plan.write_text(PLAN.replace("countdown: 1s", "countdown: 2s"))
     refused = cockpit("run", "move.yaml", "--headless", "--yes", cwd=plan.parent)
     assert refused.returncode == 2
-    assert "changed since its journal began" in refused.stderr and "--accept-plan-change" in refused.stderr
+    assert "changed since the journal's last run" in refused.stderr and "--accept-plan-change" in refused.stderr
     accepted = cockpit("run", "move.yaml", "--headless", "--yes", "--accept-plan-change", cwd=plan.parent)
     assert accepted.returncode == 0
 
@@ -93,7 +94,7 @@ def test_fresh_archives_the_journal(plan: Path) -> None:
     cockpit("run", "move.yaml", "--headless", "--yes", cwd=plan.parent)
     again = cockpit("run", "move.yaml", "--headless", "--yes", "--fresh", cwd=plan.parent)
     assert again.returncode == 0 and "starting 'Tiny move'" in again.stdout
-    archived = [p.name for p in (plan.parent / ".cockpit").iterdir() if p.name.startswith("move.journal.")]
+    archived = [p.name for p in (plan.parent / ".cockpit").iterdir() if p.name.startswith("move.yaml.journal.")]
     assert len(archived) == 1
 
 
@@ -101,7 +102,7 @@ def test_bad_decide_and_bad_plan(plan: Path) -> None:
     bad = cockpit("run", "move.yaml", "--headless", "--decide", "nope=rerun", cwd=plan.parent)
     assert bad.returncode == 2 and bad.stderr == "--decide nope=rerun: the plan has no step 'nope'\n"
     worse = cockpit("run", "move.yaml", "--headless", "--decide", "p-1=maybe", cwd=plan.parent)
-    assert worse.returncode == 2 and "expected STEP=rerun|done|skip" in worse.stderr
+    assert worse.returncode == 2 and "STEP=rerun|done|skip (interrupted)" in worse.stderr
     (plan.parent / "broken.yaml").write_text("version: 1\nname: [\n")
     broken = cockpit("run", "broken.yaml", "--headless", cwd=plan.parent)
     assert broken.returncode == 2 and broken.stderr.startswith("broken.yaml:3:1: YAML syntax")
@@ -139,6 +140,6 @@ def test_signals_stop_cleanly_with_their_exit_code(plan: Path, signum: int, code
     finally:
         proc.kill()
         proc.communicate()
-    records = read_journal(plan.parent / ".cockpit" / "move.journal").records
+    records = read_journal(plan.parent / ".cockpit" / "move.yaml.journal").records
     assert records[-1]["type"] == "RunFinished" and records[-1]["exit_code"] == code
-    assert not (plan.parent / ".cockpit" / "move.lock").exists()
+    assert lock_is_free(plan.parent / ".cockpit" / "move.yaml.lock")

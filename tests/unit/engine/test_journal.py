@@ -34,7 +34,7 @@ def test_record_round_trip_and_checksum() -> None:
 
 
 def test_journal_beside_the_plan(tmp_path: Path) -> None:
-    assert journal_path(tmp_path / "move.yaml") == tmp_path / ".cockpit" / "move.journal"
+    assert journal_path(tmp_path / "move.yaml") == tmp_path / ".cockpit" / "move.yaml.journal"
 
 
 def test_torn_last_record_is_ignored(tmp_path: Path) -> None:

@@ -1,0 +1,1 @@
+"""What every layer may use: nothing here imports another part of the cockpit."""
