@@ -15,7 +15,7 @@ from cockpit.engine.report import build_timeline, render_html, render_markdown
 @click.argument("journal", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
 def report(journal: Path, fmt: str) -> None:
-    """Print the report of the run recorded in JOURNAL (.cockpit/PLAN.journal beside the plan)."""
+    """Print the report of the run recorded in JOURNAL (.cockpit/PLAN.yaml.journal beside the plan)."""
     if not journal.is_file():
         fail(f"{journal}: no such journal file")
     try:
