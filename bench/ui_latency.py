@@ -29,12 +29,13 @@ from textual.pilot import Pilot
 from cockpit.engine.clock import SystemClock
 from cockpit.engine.events import EventBus, OutputLine
 from cockpit.engine.journal import JournalWriter
-from cockpit.engine.run import PlanRun, RunOptions
+from cockpit.engine.options import RunOptions
+from cockpit.engine.run import PlanRun
 from cockpit.engine.services import RunServices
 from cockpit.plan import parse_plan
 from cockpit.ui.app import CockpitApp
-from cockpit.ui.output_pane import OutputPane
-from cockpit.ui.step_list import StepList
+from cockpit.ui.panes.output_pane import OutputPane
+from cockpit.ui.panes.step_list import StepList
 
 PLAN = """\
 version: 1
@@ -69,7 +70,7 @@ async def bench(lines: int, chunk: int, *, journal: bool = False) -> dict[str, f
                   options=RunOptions())  # fmt: skip
     if journal:
         bus.subscribe(JournalWriter(Path(tempfile.mkdtemp()) / "journal.jsonl"), first=True)
-    app = CockpitApp(run, bus, clock, services)
+    app = CockpitApp(run)
     latencies: list[float] = []
     flood_seconds = 0.0
     tail: dict[str, float] = {}

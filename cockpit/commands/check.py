@@ -65,7 +65,7 @@ def check(plans: tuple[str, ...], online: bool) -> None:
 
 def _online(path: str, plan: Plan, base_dir: Path) -> bool:
     from cockpit.commands.online_check import online_findings
-    from cockpit.engine.headless_runner import terminal_passphrase
+    from cockpit.headless.tty_passphrase import terminal_passphrase
 
     findings = asyncio.run(online_findings(plan, base_dir, terminal_passphrase))
     for finding in findings:

@@ -14,11 +14,12 @@ from pathlib import Path
 import click
 
 from cockpit.commands.common import fail, say
-from cockpit.commands.run_setup import open_run, run_headless
+from cockpit.commands.run_setup import open_run
 from cockpit.engine.events import Event, EventBus, Notice, RunFinished
-from cockpit.engine.headless_runner import printer_to_stdout
 from cockpit.engine.journal import journal_path
-from cockpit.engine.run import RunOptions
+from cockpit.engine.options import Mode, RunOptions
+from cockpit.headless.runner import run_headless
+from cockpit.headless.stdout_lines import printer_to_stdout
 from cockpit.lab.errors import LabError
 from cockpit.lab.runtime import Lab
 from cockpit.lab.tally import LabTally
@@ -46,7 +47,7 @@ EXIT_BAD_INPUT = 2
               help="Folder for the lab (plan, keys, sandboxes, journal); default a new temporary folder.")  # fmt: skip
 @click.option("--theme", metavar="NAME", help="Colour theme of the full screen.")
 def demo(
-    speed: float, headless: bool, messages: int | None, reckless: bool, mode: str, directory: Path | None,
+    speed: float, headless: bool, messages: int | None, reckless: bool, mode: Mode, directory: Path | None,
     theme: str | None,
 ) -> None:  # fmt: skip
     """Move demo.test's mail between two lab hosts on loopback, for real, and prove no message was lost."""
@@ -101,10 +102,10 @@ async def _run_plan(lab: Lab, options: RunOptions, headless: bool, theme: str | 
     opened.bus.subscribe(_TallyOnFinish(lab, opened.bus))
     try:
         if printer is not None:
-            return await run_headless(opened, printer, answer_from_stdin=False)
+            return await run_headless(opened.session.run, printer, answer_from_stdin=False)
         from cockpit.ui.launch import run_fullscreen
 
-        return await run_fullscreen(opened.session, opened.services, opened.bus, opened.clock, theme=theme)
+        return await run_fullscreen(opened.session, theme=theme)
     finally:
         opened.session.close()
 

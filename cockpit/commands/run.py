@@ -8,14 +8,16 @@ import sys
 import click
 
 from cockpit.commands.common import EXIT_BAD_INPUT, fail, load_plan_or_exit
-from cockpit.commands.run_setup import open_run, run_headless
-from cockpit.engine.headless_runner import printer_to_stdout, terminal_passphrase
-from cockpit.engine.run import RunOptions
+from cockpit.commands.run_setup import open_run
+from cockpit.engine.options import Mode, RunOptions
+from cockpit.engine.prompts import DECIDE_WORDS
+from cockpit.headless.runner import run_headless
+from cockpit.headless.stdout_lines import printer_to_stdout
+from cockpit.headless.tty_passphrase import terminal_passphrase
 from cockpit.plan import PlanFile
 
 EXIT_REFUSED = EXIT_BAD_INPUT
 """A refused start (lock held, plan changed, unreadable journal) exits 2, like a bad plan."""
-DECISIONS = ("retry", "rerun", "done", "skip")
 
 
 def parse_decisions(values: tuple[str, ...], plan_file: PlanFile) -> dict[str, str]:
@@ -23,7 +25,7 @@ def parse_decisions(values: tuple[str, ...], plan_file: PlanFile) -> dict[str, s
     decisions: dict[str, str] = {}
     for value in values:
         step_id, sep, action = value.partition("=")
-        if not sep or action not in DECISIONS:
+        if not sep or action not in DECIDE_WORDS:
             fail(f"--decide {value}: expected STEP=retry|skip (a failed step) or STEP=rerun|done|skip (interrupted)")
         if step_id not in known:
             fail(f"--decide {value}: the plan has no step '{step_id}'")
@@ -44,7 +46,7 @@ def parse_decisions(values: tuple[str, ...], plan_file: PlanFile) -> dict[str, s
               help="Decide for a failed step (retry|skip) or an interrupted one (rerun|done|skip).")  # fmt: skip
 @click.option("--theme", metavar="NAME", help="Colour theme of the full screen (e.g. textual-dark, nord, gruvbox).")
 def run(
-    plan: str, headless: bool, yes: bool, mode: str, dry_run: bool, fresh: bool, accept_plan_change: bool,
+    plan: str, headless: bool, yes: bool, mode: Mode, dry_run: bool, fresh: bool, accept_plan_change: bool,
     decide: tuple[str, ...], theme: str | None,
 ) -> None:  # fmt: skip
     """Run PLAN, or resume it from its journal (.cockpit/ beside the plan)."""
@@ -70,7 +72,7 @@ async def _fullscreen(
     if opened is None:
         return EXIT_REFUSED
     try:
-        return await run_fullscreen(opened.session, opened.services, opened.bus, opened.clock, theme=theme)
+        return await run_fullscreen(opened.session, theme=theme)
     finally:
         opened.session.close()
 
@@ -82,6 +84,6 @@ async def _headless(plan_file: PlanFile, options: RunOptions, fresh: bool, accep
     if opened is None:
         return EXIT_REFUSED
     try:
-        return await run_headless(opened, printer, answer_from_stdin=not options.yes)
+        return await run_headless(opened.session.run, printer, answer_from_stdin=not options.yes)
     finally:
         opened.session.close()

@@ -1,4 +1,4 @@
-"""What `cockpit run` and `cockpit demo` share: opening a run of a plan file, and driving it headless."""
+"""What `cockpit run` and `cockpit demo` share: opening a run of a plan file (lock, journal, services)."""
 
 from __future__ import annotations
 
@@ -7,17 +7,9 @@ from dataclasses import dataclass
 
 from cockpit.commands.common import say
 from cockpit.engine.clock import SystemClock
-from cockpit.engine.events import EventBus, Listener, Notice
-from cockpit.engine.headless import HeadlessPrinter
-from cockpit.engine.headless_runner import (
-    EXIT_STDOUT_CLOSED,
-    StdinAnswers,
-    StdoutLines,
-    install_signals,
-    over_ssh_outside_multiplexer,
-)
+from cockpit.engine.events import EventBus, Listener
 from cockpit.engine.journal import JournalError
-from cockpit.engine.run import RunOptions
+from cockpit.engine.options import RunOptions
 from cockpit.engine.services import RunServices
 from cockpit.engine.session import Session, SessionRefused, open_session
 from cockpit.plan import PlanFile
@@ -57,28 +49,3 @@ def open_run(
         return None
     services.resume = session.resume
     return OpenRun(clock, bus, services, session)
-
-
-async def run_headless(opened: OpenRun, printer: HeadlessPrinter, *, answer_from_stdin: bool) -> int:
-    """Run to the end printing events; prompts read from stdin unless every answer is automatic."""
-    clock, bus, services, session = opened.clock, opened.bus, opened.services, opened.session
-    if over_ssh_outside_multiplexer():
-        bus.publish(Notice(clock.now(), "warning", "running over SSH outside tmux/screen: a dropped connection "
-                           "stops the cockpit (the journal lets you resume)"))  # fmt: skip
-    if answer_from_stdin:
-        answers = StdinAnswers(session.run, printer.write)
-        await answers.open()
-        bus.subscribe(answers)
-    if isinstance(printer.write, StdoutLines):
-
-        def reader_gone() -> None:
-            session.run.stop("stopped", EXIT_STDOUT_CLOSED)
-
-        printer.write.on_closed = reader_gone
-    remove_signals = install_signals(session.run, bus, clock.now)
-    try:
-        await services.start()
-        return await session.run.run()
-    finally:
-        remove_signals()
-        await services.close()

@@ -6,10 +6,11 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from cockpit.engine.clock import Clock
 from cockpit.engine.events import Event, OutputLine, StepProgress
+from cockpit.engine.services import RunServices
 from cockpit.engine.states import StepState
 from cockpit.plan import Plan, StepBase
 
@@ -38,8 +39,8 @@ class StepContext:
     """Move the step into a waiting form (waiting-dns, counting-down, ...) with a detail line."""
     ask_operator: Callable[[str], Awaitable[str]]
     """Wait for the operator's answer to a confirm step: returns "confirm"; raises StepSkipped."""
-    services: Any
-    """The run's services (DNS watcher, SSH connections, secrets); see cockpit.engine.services."""
+    services: RunServices
+    """The run's services (DNS watcher, SSH connections, resumed state)."""
 
     def output(self, host: str, stream: str, text: str) -> None:
         self.publish(OutputLine(self.clock.now(), self.step.id, host, stream, text))

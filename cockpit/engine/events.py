@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import ClassVar
 
+from cockpit.dns import Snapshot
 from cockpit.engine.states import StepState
 
 
@@ -104,7 +105,7 @@ class Decision(Event):
 
     step_id: str
     action: str
-    """go, confirm, decline, skip, retry, abort, rerun, mark-done, pause, resume, extend."""
+    """An answer (go, skip, retry, rerun, mark-done) or a command (abort, pause, resume, extend)."""
     source: str
     """operator, --yes, --decide, auto."""
     reason: str = ""
@@ -149,9 +150,9 @@ class DnsFlip(Event):
 
 @dataclass(frozen=True)
 class DnsRound(Event):
-    """One polling round of every pair; `snapshot` is the DNS layer's frozen snapshot."""
+    """One polling round of every pair, as the DNS layer's frozen snapshot."""
 
-    snapshot: Any
+    snapshot: Snapshot
     journaled: ClassVar[bool] = False
 
 

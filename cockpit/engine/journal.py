@@ -19,7 +19,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from cockpit.dns import Snapshot
 from cockpit.engine.events import DnsFlip, DnsRound, Event, OutputLine, StepChanged
 
 FORMAT = 1
@@ -200,8 +199,6 @@ class JournalWriter:
     def _dns_round(self, event: DnsRound) -> None:
         """Journal every pair's MX state when the journal does not say it yet: the first round of each run
         names all the pairs (one that never flips included) and catches flips made while no cockpit watched."""
-        if not isinstance(event.snapshot, Snapshot):
-            return
         seen = {
             (view.pair.domain, view.pair.server.label): view.state
             for view in event.snapshot.pairs

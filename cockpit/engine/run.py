@@ -1,47 +1,40 @@
 """A run of a plan: steps in order, each as an asyncio task, gated by the operator, journaled by events.
 
-The run is the single owner of step state. Front-ends (the TUI, the headless runner) watch the event
-stream and call the command methods (`go`, `skip`, `retry`, `abort`, `decide`, countdown controls, `stop`);
-every command returns a CommandResult instead of raising.
+The run is the single owner of step state, and moves it only along `states.TRANSITIONS`. For each step it
+first decides whether to run it (the opening question: a gate, a failed or interrupted step from an earlier
+run), then attempts it until it settles (done, skipped, or failed and not retried). Front-ends (the full
+screen, the headless runner) watch the event stream and call the command methods (`answer`, `go`, `skip`,
+`retry`, `abort`, countdown controls, `stop`); every command returns a CommandResult instead of raising.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from collections.abc import Awaitable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
+from cockpit.engine.auto_answers import Automatic, StopHere, automatic_answer
 from cockpit.engine.clock import Clock
 from cockpit.engine.context import StepContext, StepFailed, StepSkipped, bounded
-from cockpit.engine.events import (
-    Asking,
-    Decision,
-    EventBus,
-    Notice,
-    RunFinished,
-    RunStarted,
-    StepChanged,
-    StepIntent,
-)
+from cockpit.engine.events import Asking, Decision, EventBus, Notice, RunFinished, RunStarted, StepChanged, StepIntent
 from cockpit.engine.journal import JournalError
 from cockpit.engine.kinds.countdown import CountdownKind
-from cockpit.engine.kinds.registry import make_kind
-from cockpit.engine.prompts import CommandResult, Prompt, PromptKind
+from cockpit.engine.kinds.registry import StepKind, make_kind
+from cockpit.engine.options import RunOptions
+from cockpit.engine.prompts import PROMPT_STATE, Answer, CommandResult, Prompt, PromptKind, resolve
 from cockpit.engine.services import RunServices
-from cockpit.engine.states import StepState
+from cockpit.engine.states import StepState, allowed
 from cockpit.engine.step_identity import step_keys
 from cockpit.plan import ConfirmStep, Plan, StepBase
-from cockpit.ssh import HostKeyError, SshError
+from cockpit.ssh import HostKeyError
 
+T = TypeVar("T")
 BACKOFF_FIRST = 2.0
 BACKOFF_MAX = 60.0
 
-
-DECIDE_ACTIONS: dict[PromptKind, dict[str, str]] = {
-    PromptKind.INTERRUPTED: {"rerun": "rerun", "retry": "rerun", "done": "mark-done", "skip": "skip"},
-    PromptKind.FAILED: {"retry": "retry", "rerun": "retry", "skip": "skip"},
-}
-"""What `--decide STEP=WORD` answers at each prompt it may answer."""
+__all__ = ["PlanRun", "RunOptions", "RunStopped", "StepStatus"]
 
 
 class RunStopped(Exception):
@@ -51,15 +44,8 @@ class RunStopped(Exception):
         self.exit_code = exit_code
 
 
-@dataclass
-class RunOptions:
-    mode: str = "step"
-    """step: confirm before each step; auto: run on until a confirm step, a server-changing step or a failure."""
-    dry_run: bool = False
-    yes: bool = False
-    """Answer every gate and confirmation with yes; rerun interrupted steps only when idempotent."""
-    decisions: dict[str, str] = field(default_factory=dict)
-    """--decide STEP=rerun|done|skip (an interrupted step) or retry|skip (a failed step); each used once."""
+class IllegalTransition(Exception):
+    """The run tried a state change its state machine does not have: a bug in the cockpit."""
 
 
 @dataclass
@@ -91,9 +77,7 @@ class PlanRun:
         self.bus = bus
         self.services = services
         self.options = options
-        self.steps: dict[str, StepStatus] = {}
-        for phase, step in plan.steps():
-            self.steps[step.id] = StepStatus(step, phase.name)
+        self.steps: dict[str, StepStatus] = {step.id: StepStatus(step, phase.name) for phase, step in plan.steps()}
         self.resumed = bool(initial)
         for step_id, (state, attempt, detail) in (initial or {}).items():
             if step_id in self.steps:
@@ -102,19 +86,18 @@ class PlanRun:
         self.prompt: Prompt | None = None
         self.current: str | None = None
         self._task: asyncio.Task[str] | None = None
-        self._kind: object | None = None
+        self._kind: StepKind | None = None
         self._aborting = False
         self._stop: RunStopped | None = None
-        self._retry_sleep: asyncio.Future[None] | None = None
+        self._waiting: asyncio.Future[Any] | None = None
+        """What the run itself waits on between steps (the host check, a retry's backoff): stop() cancels it."""
         self._journal_failure: JournalError | None = None
-        self._verifying: asyncio.Task[dict[str, SshError]] | None = None
 
     # ----------------------------------------------------------------- the run
 
     async def run(self) -> int:
-        now = self.clock.now()
         self.bus.publish(
-            RunStarted(now, self.plan.name, self.plan_sha256, self.options.mode, self.options.dry_run,
+            RunStarted(self.clock.now(), self.plan.name, self.plan_sha256, self.options.mode, self.options.dry_run,
                        self.resumed, tuple(self.steps), tuple(s.step.label for s in self.steps.values()),
                        tuple(self.plan.mx), tuple(step_keys(self.plan).values()))
         )  # fmt: skip
@@ -123,7 +106,9 @@ class PlanRun:
             await self._verify_hosts()
             for status in list(self.steps.values()):
                 self._check_stop()
-                await self._drive(status)
+                self.current = status.step.id
+                if not status.state.settled and await self._open(status):
+                    await self._attempt_until_settled(status)
         except RunStopped as stopped:
             outcome, code = stopped.outcome, stopped.exit_code
         except JournalError as exc:  # raised where the write failed; stop, say where the journal ends
@@ -140,59 +125,35 @@ class PlanRun:
         changes = any(s.step.side_effects and not s.state.settled for s in self.steps.values())
         if self.options.dry_run or not changes or not self.plan.hosts or not self.services.verify_hosts_first:
             return
-        hosts = ", ".join(self.plan.hosts)
-        self.bus.publish(
-            Notice(self.clock.now(), "info", f"verifying the host keys of {hosts} before anything changes")
-        )
-        self._verifying = asyncio.ensure_future(self.services.verify_hosts())  # so that stop() cancels it
-        try:
-            failed = await self._verifying
-        except asyncio.CancelledError:
-            self._check_stop()
-            raise
-        finally:
-            self._verifying = None
-        refused = False
+        self._notice("info", f"verifying the host keys of {', '.join(self.plan.hosts)} before anything changes")
+        failed = await self._wait(self.services.verify_hosts())
         for error in failed.values():
-            if isinstance(error, HostKeyError):
-                refused = True
-                self.bus.publish(Notice(self.clock.now(), "error", f"{error} — nothing was changed"))
-            else:
-                self.bus.publish(Notice(self.clock.now(), "warning",
-                                        f"{error} (its host key will be verified when a step reaches it)"))  # fmt: skip
+            if not isinstance(error, HostKeyError):
+                self._notice("warning", f"{error} (its host key will be verified when a step reaches it)")
+        refused = [error for error in failed.values() if isinstance(error, HostKeyError)]
+        for error in refused:
+            self._notice("error", f"{error} — nothing was changed")
         if refused:
-            self._stop = RunStopped("failed", 1)
-            raise self._stop
+            raise self._stopping("failed", 1)
 
-    def journal_failed(self, error: JournalError) -> None:
-        """The journal could not be written (a full disk): say so once, and stop the run."""
-        if self._journal_failure is None:
-            self._journal_failure = error
-            self.bus.publish(Notice(self.clock.now(), "error", str(error)))
-            self.stop("failed", 1)
-
-    def _check_stop(self) -> None:
-        if self._stop is not None:
-            raise self._stop
-
-    async def _drive(self, status: StepStatus) -> None:
-        step = status.step
-        self.current = step.id
-        if status.state.settled:
-            return
+    async def _open(self, status: StepStatus) -> bool:
+        """The opening question of a step: True to run it, False when it was skipped or marked done."""
         if status.state == StepState.INTERRUPTED:
-            action = await self._ask(status, PromptKind.INTERRUPTED,
-                                     "started before the cockpit stopped: outcome unknown")  # fmt: skip
-            if action == "mark-done":
-                self._set(status, StepState.DONE, "marked done by the operator after an interruption")
-                return
-            if action == "skip":
-                return
+            kind, question = PromptKind.INTERRUPTED, "started before the cockpit stopped: outcome unknown"
         elif status.state == StepState.FAILED:
-            if await self._ask(status, PromptKind.FAILED, status.detail) == "skip":
-                return
-        elif self._needs_gate(step) and await self._ask(status, PromptKind.GATE, self._gate_question(step)) == "skip":
-            return
+            kind, question = PromptKind.FAILED, status.detail
+        elif self._needs_gate(status.step):
+            kind, question = PromptKind.GATE, self._gate_question(status.step)
+        else:
+            return True
+        answer = await self._ask(status, kind, question)
+        if answer == Answer.MARK_DONE:
+            self._set(status, StepState.DONE, "marked done by the operator after an interruption")
+        return answer not in (Answer.SKIP, Answer.MARK_DONE)
+
+    async def _attempt_until_settled(self, status: StepStatus) -> None:
+        """Attempt the step, retrying automatically up to its `retries`, then asking, until it settles."""
+        step = status.step
         automatic = 0
         while True:
             status.attempt += 1
@@ -202,19 +163,14 @@ class PlanRun:
                 return
             if outcome == StepState.SKIPPED:
                 return
+            self._set(status, StepState.FAILED, detail)
             if automatic < step.retries:
                 automatic += 1
                 delay = min(BACKOFF_FIRST * 2 ** (automatic - 1), BACKOFF_MAX)
-                self._set(status, StepState.FAILED, detail)
-                self._set(
-                    status,
-                    StepState.PENDING,
-                    f"{detail} — retry {automatic} of {step.retries} in {delay:g} s",
-                )
-                await self._sleep(delay)
+                self._set(status, StepState.PENDING, f"{detail} — retry {automatic} of {step.retries} in {delay:g} s")
+                await self._wait(self.clock.sleep(delay))
                 continue
-            self._set(status, StepState.FAILED, detail)
-            if await self._ask(status, PromptKind.FAILED, detail) == "skip":
+            if await self._ask(status, PromptKind.FAILED, detail) == Answer.SKIP:
                 return
             automatic = 0
 
@@ -261,9 +217,8 @@ class PlanRun:
             return StepState.SKIPPED, str(exc)
         except asyncio.CancelledError:
             if self._aborting:
-                return StepState.FAILED, "aborted by the operator" + (
-                    " — the change may have partly happened" if step.side_effects else ""
-                )
+                partly = " — the change may have partly happened" if step.side_effects else ""
+                return StepState.FAILED, "aborted by the operator" + partly
             self._check_stop()
             raise
         except JournalError:
@@ -274,126 +229,122 @@ class PlanRun:
             self._task = None
             self._kind = None
 
-    async def _ask(self, status: StepStatus, kind: PromptKind, question: str) -> str:
-        state = {
-            PromptKind.GATE: StepState.READY,
-            PromptKind.CONFIRM: StepState.AWAITING_CONFIRMATION,
-            PromptKind.FAILED: StepState.FAILED,
-            PromptKind.INTERRUPTED: StepState.INTERRUPTED,
-        }[kind]
-        self._set(status, state, question)
-        automatic = self._automatic_answer(status, kind)
-        if automatic is not None:
-            action, source = automatic
-            self._decide(status.step.id, action, source, "")
-            if action == "skip":
-                self._set(status, StepState.SKIPPED, f"skipped ({source})")
-            return action
-        future: asyncio.Future[tuple[str, str]] = asyncio.get_running_loop().create_future()
-        self.prompt = Prompt(status.step.id, kind, question, future)
-        self.bus.publish(Asking(self.clock.now(), status.step.id, kind.value, question, self.prompt.answers))
-        try:
-            action, reason = await future
-        finally:
-            self.prompt = None
-        if action == "skip":
+    async def _ask(self, status: StepStatus, kind: PromptKind, question: str) -> Answer:
+        self._set(status, PROMPT_STATE[kind], question)
+        automatic = automatic_answer(self.options, status.step, kind, status.detail,
+                                     lambda text: self._notice("warning", text))  # fmt: skip
+        if isinstance(automatic, StopHere):
+            self._notice("error", automatic.why)
+            raise self._stopping(automatic.outcome, automatic.exit_code)
+        if isinstance(automatic, Automatic):
+            answer, reason = automatic.answer, ""
+            self._decide(status.step.id, answer, automatic.source, "")
+            if answer == Answer.SKIP:
+                reason = f"skipped ({automatic.source})"
+        else:
+            future: asyncio.Future[tuple[Answer, str]] = asyncio.get_running_loop().create_future()
+            self.prompt = Prompt(status.step.id, kind, question, future)
+            self.bus.publish(Asking(self.clock.now(), status.step.id, kind.value, question,
+                                    tuple(str(a) for a in self.prompt.answers)))  # fmt: skip
+            try:
+                answer, reason = await future
+            finally:
+                self.prompt = None
+        if answer == Answer.SKIP:
             self._set(status, StepState.SKIPPED, reason or "skipped by the operator")
-        return action
-
-    def _automatic_answer(self, status: StepStatus, kind: PromptKind) -> tuple[str, str] | None:
-        step = status.step
-        if kind in (PromptKind.INTERRUPTED, PromptKind.FAILED):
-            decided = self._decision(step.id, kind)
-            if decided is not None:
-                return decided, "--decide"
-        if kind == PromptKind.INTERRUPTED:
-            if self.options.yes:
-                if step.idempotent:
-                    return "rerun", "--yes"
-                self._stop = RunStopped("stopped", 1)
-                self.bus.publish(Notice(self.clock.now(), "error",
-                    f"step {step.id} was interrupted and is not marked idempotent: "
-                    f"decide with --decide {step.id}=rerun|done|skip"))  # fmt: skip
-                raise self._stop
-            return None
-        if kind == PromptKind.FAILED and self.options.yes:
-            self._stop = RunStopped("failed", 1)
-            self.bus.publish(Notice(self.clock.now(), "error",
-                f"step {step.id} failed: {status.detail}; to go on, resume with --decide {step.id}=retry "
-                f"or --decide {step.id}=skip"))  # fmt: skip
-            raise self._stop
-        if self.options.yes:
-            return "go", "--yes"
-        return None
-
-    def _decision(self, step_id: str, kind: PromptKind) -> str | None:
-        """The operator's --decide for this step, once: a step that fails again in this run is asked again."""
-        decided = self.options.decisions.pop(step_id, None)
-        if decided is None:
-            return None
-        action = DECIDE_ACTIONS[kind].get(decided)
-        if action is None:
-            fits = "|".join(DECIDE_ACTIONS[kind])
-            text = f"--decide {step_id}={decided} does not apply to a {kind.value} step (use {fits}); asking instead"
-            self.bus.publish(Notice(self.clock.now(), "warning", text))
-        return action
+        return answer
 
     async def _confirm(self, status: StepStatus, question: str) -> str:
-        if await self._ask(status, PromptKind.CONFIRM, question) == "skip":
+        if await self._ask(status, PromptKind.CONFIRM, question) == Answer.SKIP:
             raise StepSkipped("skipped by the operator")
         return "confirm"
 
     def _set(self, status: StepStatus, state: StepState, detail: str) -> None:
         if status.state == state and status.detail == detail:
             return
+        if not allowed(status.state, state):
+            raise IllegalTransition(f"step {status.step.id}: {status.state.value} → {state.value}")
         status.state, status.detail = state, detail
         self.bus.publish(StepChanged(self.clock.now(), status.step.id, state, status.attempt, detail))
 
     def _decide(self, step_id: str, action: str, source: str, reason: str) -> None:
-        self.bus.publish(Decision(self.clock.now(), step_id, action, source, reason))
+        self.bus.publish(Decision(self.clock.now(), step_id, str(action), source, reason))
 
-    async def _sleep(self, seconds: float) -> None:
-        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
-        self._retry_sleep = sleeper
+    def _notice(self, level: str, text: str) -> None:
+        self.bus.publish(Notice(self.clock.now(), level, text))
+
+    def _stopping(self, outcome: str, exit_code: int) -> RunStopped:
+        if self._stop is None:
+            self._stop = RunStopped(outcome, exit_code)
+        return self._stop
+
+    def _check_stop(self) -> None:
+        if self._stop is not None:
+            raise self._stop
+
+    async def _wait(self, work: Awaitable[T]) -> T:
+        """Wait for something between steps such that stop() ends the wait at once."""
+        waiting = asyncio.ensure_future(work)
+        self._waiting = waiting
         try:
-            await sleeper
+            return await waiting
         except asyncio.CancelledError:
             self._check_stop()
             raise
         finally:
-            self._retry_sleep = None
+            self._waiting = None
+
+    def journal_failed(self, error: JournalError) -> None:
+        """The journal could not be written (a full disk): say so once, and stop the run."""
+        if self._journal_failure is None:
+            self._journal_failure = error
+            self._notice("error", str(error))
+            self.stop("failed", 1)
 
     # ----------------------------------------------------------------- operator commands
 
-    def answer(self, action: str, reason: str = "", source: str = "operator") -> CommandResult:
-        """Answer the open prompt: go, skip, retry, rerun or mark-done."""
+    def answer(self, answer: Answer, reason: str = "", source: str = "operator") -> CommandResult:
+        """Answer the open prompt."""
         prompt = self.prompt
         if prompt is None or prompt.answer.done():
             return CommandResult(False, "nothing is waiting for an answer")
-        if action not in prompt.answers:
-            return CommandResult(False, f"step {prompt.step_id} waits for {' or '.join(prompt.answers)}, not {action}")
-        self._decide(prompt.step_id, action, source, reason)
-        prompt.answer.set_result((action, reason))
-        return CommandResult(True, f"{action}: {prompt.step_id}")
+        if not prompt.takes(answer):
+            takes = " or ".join(str(a) for a in prompt.answers)
+            return CommandResult(False, f"step {prompt.step_id} waits for {takes}, not {answer}")
+        self._decide(prompt.step_id, answer, source, reason)
+        prompt.answer.set_result((answer, reason))
+        return CommandResult(True, f"{answer}: {prompt.step_id}")
 
     def go(self) -> CommandResult:
+        """Enter: confirm, run the proposed step, or retry a failed one."""
         prompt = self.prompt
         if prompt is not None and prompt.kind == PromptKind.FAILED:
-            return self.answer("retry")
+            return self.answer(Answer.RETRY)
         if prompt is not None and prompt.kind == PromptKind.INTERRUPTED:
             return CommandResult(False, f"step {prompt.step_id} was interrupted: choose rerun, mark done or skip")
-        return self.answer("go")
+        return self.answer(Answer.GO)
 
     def skip(self, reason: str) -> CommandResult:
         if not reason.strip():
             return CommandResult(False, "a skip needs a reason")
-        return self.answer("skip", reason.strip())
+        return self.answer(Answer.SKIP, reason.strip())
 
     def retry(self) -> CommandResult:
-        return self.answer("retry")
+        """Try the step again: retry a failed step, rerun an interrupted one."""
+        prompt = self.prompt
+        if prompt is not None and prompt.kind == PromptKind.INTERRUPTED:
+            return self.answer(Answer.RERUN)
+        return self.answer(Answer.RETRY)
 
-    def decide(self, action: str) -> CommandResult:
-        return self.answer(action)
+    def decide(self, word: str) -> CommandResult:
+        """Answer the open prompt with a word of the shared vocabulary (retry, rerun, done, skip, go)."""
+        prompt = self.prompt
+        if prompt is None or prompt.answer.done():
+            return CommandResult(False, "nothing is waiting for an answer")
+        answer = resolve(prompt.kind, word)
+        if answer is None:
+            return CommandResult(False, f"step {prompt.step_id} does not take '{word}' now")
+        return self.answer(answer)
 
     def abort(self) -> CommandResult:
         """Stop the running step; it fails with 'aborted by the operator' and may then be retried or skipped."""
@@ -437,14 +388,10 @@ class PlanRun:
 
     def stop(self, outcome: str = "stopped", exit_code: int = 1) -> CommandResult:
         """End the run now (quit, a signal): the journal lets a later run resume."""
-        if self._stop is None:
-            self._stop = RunStopped(outcome, exit_code)
+        stop = self._stopping(outcome, exit_code)
         if self.prompt is not None and not self.prompt.answer.done():
-            self.prompt.answer.set_exception(self._stop)
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-        if self._retry_sleep is not None:
-            self._retry_sleep.cancel()
-        if self._verifying is not None:
-            self._verifying.cancel()
+            self.prompt.answer.set_exception(stop)
+        for pending in (self._task, self._waiting):
+            if pending is not None and not pending.done():
+                pending.cancel()
         return CommandResult(True, outcome)

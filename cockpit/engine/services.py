@@ -129,6 +129,10 @@ class RunServices:
         self._round.set()
         self._round = asyncio.Event()
 
+    def can_poll(self) -> bool:
+        """There is a watcher to poll (none when the run does not watch DNS, or discovery failed)."""
+        return self.watcher is not None
+
     def poll_now(self) -> None:
         """Poll every nameserver now (the `g` key, and after a DNS update)."""
         if self.watcher is not None:

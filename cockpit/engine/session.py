@@ -19,8 +19,9 @@ from cockpit.engine.journal import (
     read_journal,
 )
 from cockpit.engine.lock import LockHeld, PlanLock, describe_stale
+from cockpit.engine.options import RunOptions
 from cockpit.engine.resume import PlanChangeRefused, ResumePoint, resume_point
-from cockpit.engine.run import PlanRun, RunOptions
+from cockpit.engine.run import PlanRun
 from cockpit.engine.services import RunServices
 from cockpit.plan import PlanFile
 

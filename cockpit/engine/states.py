@@ -1,5 +1,9 @@
 """The life of a step: pending → ready → running (or one of its waiting forms) → done | failed | skipped,
-and interrupted when a run stopped while the step had started side effects whose outcome is unknown."""
+and interrupted when a run stopped while the step had started side effects whose outcome is unknown.
+
+`TRANSITIONS` is the whole state machine: the run moves a step only along it (a step kind may move its own
+step between running and its waiting forms), and a move it does not list is a bug, raised as such.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ class StepState(StrEnum):
     @property
     def active(self) -> bool:
         """The step is running in one of its forms."""
-        return self in _ACTIVE
+        return self in ACTIVE
 
     @property
     def settled(self) -> bool:
@@ -31,4 +35,28 @@ class StepState(StrEnum):
         return self in (StepState.DONE, StepState.SKIPPED)
 
 
-_ACTIVE = {StepState.RUNNING, StepState.AWAITING_CONFIRMATION, StepState.WAITING_DNS, StepState.COUNTING_DOWN}
+ACTIVE = frozenset({StepState.RUNNING, StepState.AWAITING_CONFIRMATION, StepState.WAITING_DNS, StepState.COUNTING_DOWN})
+_ENDS = frozenset({StepState.DONE, StepState.FAILED, StepState.SKIPPED})
+_STARTS = ACTIVE | {StepState.FAILED, StepState.SKIPPED}
+"""Where an attempt goes from its opening: running in some form, failed before it could start (an unknown
+kind, a dry run), or skipped at its gate."""
+
+TRANSITIONS: dict[StepState, frozenset[StepState]] = {
+    StepState.PENDING: _STARTS | {StepState.READY, StepState.DONE},
+    StepState.READY: _STARTS | {StepState.DONE},
+    StepState.RUNNING: ACTIVE | _ENDS,
+    StepState.AWAITING_CONFIRMATION: ACTIVE | _ENDS,
+    StepState.WAITING_DNS: ACTIVE | _ENDS,
+    StepState.COUNTING_DOWN: ACTIVE | _ENDS,
+    # A failed step is asked about (failed again), waits for an automatic retry (pending), or runs again.
+    StepState.FAILED: _STARTS | {StepState.PENDING},
+    # An interrupted one is rerun, marked done, or skipped.
+    StepState.INTERRUPTED: _STARTS | {StepState.DONE},
+    StepState.DONE: frozenset(),
+    StepState.SKIPPED: frozenset(),
+}
+
+
+def allowed(before: StepState, after: StepState) -> bool:
+    """The state machine takes this move (staying in a state with a new detail line always is)."""
+    return before == after or after in TRANSITIONS[before]

@@ -44,6 +44,8 @@ class StepBase(BaseModel):
     side_effects: ClassVar[bool] = False
     """True for steps that change something on a server: they ask before they run and are journaled."""
 
+    kind: str
+    """Which kind of step: each model narrows it to its own name (the key written in the plan)."""
     id: StepId
     """Stable name of the step, used by the journal to resume; default `PHASE-N`."""
     title: str | None = None

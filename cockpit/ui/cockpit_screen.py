@@ -3,9 +3,8 @@ command API. Every action exists as a binding (footer, `?`) and in the command p
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from textual import on
 from textual.app import ComposeResult
@@ -16,38 +15,35 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from cockpit.base.safe_text import visible
-from cockpit.dns import Snapshot
 from cockpit.engine.events import (
     Asking,
     CountdownSet,
     CountdownTick,
     DnsFlip,
     DnsRound,
-    Event,
     Notice,
     RunFinished,
     RunStarted,
     StepChanged,
     StepProgress,
 )
-from cockpit.engine.prompts import CommandResult, Prompt, PromptKind
+from cockpit.engine.prompts import Answer, CommandResult, Prompt, PromptKind, resolve
+from cockpit.engine.run import PlanRun
 from cockpit.engine.states import StepState
-from cockpit.ui.checklist_pane import ChecklistPane, StepView
-from cockpit.ui.confirm_screen import ConfirmScreen
-from cockpit.ui.countdown_pane import CountdownPane
+from cockpit.ui.dialogs.confirm_screen import ConfirmScreen
+from cockpit.ui.dialogs.help_screen import HelpScreen, help_sections
+from cockpit.ui.dialogs.operator_dialogs import abort_question, irreversible_question, quit_question
+from cockpit.ui.dialogs.text_prompt import reason_prompt
 from cockpit.ui.downtime import Downtime
 from cockpit.ui.event_feed import EventFeed
-from cockpit.ui.header_bar import HeaderBar
-from cockpit.ui.help_screen import HelpScreen
 from cockpit.ui.messages import EngineEvent
-from cockpit.ui.nameservers_pane import NameserversPane
-from cockpit.ui.operator_dialogs import abort_question, irreversible_question, quit_question
-from cockpit.ui.output_buffer import OutputBuffer
-from cockpit.ui.output_pane import OutputPane
-from cockpit.ui.reason_screen import ReasonScreen
-
-if TYPE_CHECKING:
-    from cockpit.ui.app import CockpitApp
+from cockpit.ui.panes.checklist_pane import ChecklistPane, StepView
+from cockpit.ui.panes.countdown_pane import CountdownPane
+from cockpit.ui.panes.header_bar import HeaderBar
+from cockpit.ui.panes.nameservers_pane import NameserversPane
+from cockpit.ui.panes.output_buffer import OutputBuffer
+from cockpit.ui.panes.output_pane import OutputPane
+from cockpit.ui.panes.step_list import StepList
 
 EXTEND_BY = 60.0
 PHASE_WIDTH = 24
@@ -62,7 +58,7 @@ def _binding(key: str, action: str, description: str, tooltip: str, *, show: boo
 
 
 class CockpitScreen(Screen[None]):
-    """Owns the panes and the run's worker; the app only sets up the terminal."""
+    """Owns the panes and the run's worker; the app only sets up the terminal. Leaves with `app.exit(code)`."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         _binding("enter", "go", "Go", "Confirm, run the proposed step, or retry a failed one"),
@@ -80,10 +76,12 @@ class CockpitScreen(Screen[None]):
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (Textual declares it an instance variable)
 
-    def __init__(self, cockpit: CockpitApp) -> None:
+    def __init__(self, run: PlanRun, *, warnings: list[str] | None = None) -> None:
         super().__init__()
-        self.cockpit = cockpit
-        self.run = cockpit.plan_run
+        self.run = run
+        self.warnings = warnings or []
+        self.exit_code = 1
+        """What `run.run()` returned; 1 until it returns (a quit before the run ended is a stop)."""
         self.buffer = OutputBuffer()
         self.feed = EventFeed(self.buffer, self.post_message)
         self.downtime = Downtime()
@@ -116,7 +114,7 @@ class CockpitScreen(Screen[None]):
         self.set_interval(1.0, self._tick, name="header clock")
         self._tick()
         self.query_one("#step-list").focus()
-        for warning in self.cockpit.warnings:
+        for warning in self.warnings:
             self.notify(warning, severity="warning", timeout=15)
         self.run_worker(self._drive(), name="run", group="engine", exit_on_error=False)
 
@@ -126,35 +124,36 @@ class CockpitScreen(Screen[None]):
 
     async def _drive(self) -> int:
         """Start the run's services once this screen listens (none of their events is missed), then run."""
-        start = getattr(self.cockpit.services, "start", None)
-        if callable(start):
-            await start()
+        await self.run.services.start()
         return await self.run.run()
 
     # ------------------------------------------------------------------ engine events
 
     def on_engine_event(self, message: EngineEvent) -> None:
-        event = message.event
-        handler = self._handlers().get(type(event))
-        if handler is not None:
-            handler(event)
+        match message.event:
+            case RunStarted() as event:
+                self._run_started(event)
+            case RunFinished() as event:
+                self._run_finished(event)
+            case StepChanged() as event:
+                self._step_changed(event)
+            case StepProgress() as event:
+                self._step_progress(event)
+            case Asking() as event:
+                self._asking(event)
+            case CountdownSet() as event:
+                self.query_one(CountdownPane).announce(event)
+            case CountdownTick() as event:
+                self.query_one(CountdownPane).tick(event)
+            case DnsFlip() as event:
+                self._dns_flip(event)
+            case DnsRound() as event:
+                self._dns_round(event)
+            case Notice() as event:
+                self._notice(event)
         prompt = self._open_prompt()
         self.query_one(ChecklistPane).ask((prompt.step_id, prompt.kind.value, prompt.question) if prompt else None)
         self.refresh_bindings()
-
-    def _handlers(self) -> dict[type[Event], Callable[[Event], None]]:
-        return {
-            RunStarted: self._run_started,  # type: ignore[dict-item]
-            RunFinished: self._run_finished,  # type: ignore[dict-item]
-            StepChanged: self._step_changed,  # type: ignore[dict-item]
-            StepProgress: self._step_progress,  # type: ignore[dict-item]
-            Asking: self._asking,  # type: ignore[dict-item]
-            CountdownSet: self.query_one(CountdownPane).announce,  # type: ignore[dict-item]
-            CountdownTick: self.query_one(CountdownPane).tick,  # type: ignore[dict-item]
-            DnsFlip: self._dns_flip,  # type: ignore[dict-item]
-            DnsRound: self._dns_round,  # type: ignore[dict-item]
-            Notice: self._notice,  # type: ignore[dict-item]
-        }
 
     def _run_started(self, event: RunStarted) -> None:
         self.started_at = event.at
@@ -171,7 +170,7 @@ class CockpitScreen(Screen[None]):
     def _step_changed(self, event: StepChanged) -> None:
         self.query_one(ChecklistPane).step_changed(event.step_id, event.state, event.attempt, event.detail)
         status = self.run.steps.get(event.step_id)
-        if status is not None and getattr(status.step, "kind", "") == "countdown":
+        if status is not None and status.step.kind == "countdown":
             if event.state == StepState.DONE:
                 self.query_one(CountdownPane).finished(event.step_id, "done")
                 self._alert(f"{event.step_id}: {event.detail}", title="Countdown over")
@@ -198,8 +197,6 @@ class CockpitScreen(Screen[None]):
         self._tick()
 
     def _dns_round(self, event: DnsRound) -> None:
-        if not isinstance(event.snapshot, Snapshot):
-            return
         news = self.query_one(NameserversPane).observe(event.snapshot, self.run.clock.now())
         if news is not None:
             self._alert(news, title="Nameservers converged")
@@ -244,28 +241,32 @@ class CockpitScreen(Screen[None]):
                 current = self.run.current
                 if current is not None:
                     self.query_one(ChecklistPane).step_changed(current, StepState.FAILED, 0, f"internal error: {text}")
-                self.cockpit.exit_code_of_run = 1
+                self.exit_code = 1
                 self.finished = RunFinished(self.run.clock.now(), "failed", 1)
             self._alert(f"{worker.name}: {text}", title="Internal error", severity="error")
         elif event.state == WorkerState.SUCCESS and worker.group == "engine":
-            self.cockpit.exit_code_of_run = int(worker.result) if isinstance(worker.result, int) else 1
+            self.exit_code = int(worker.result) if isinstance(worker.result, int) else 1
         if worker.group == "engine" and event.state in (WorkerState.SUCCESS, WorkerState.ERROR) and self.quitting:
-            self.app.exit(self.cockpit.exit_code_of_run)
+            self.app.exit(self.exit_code)
 
     # ------------------------------------------------------------------ operator actions
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         prompt = self._open_prompt()
         kind = prompt.kind if prompt else None
+
+        def takes(word: str) -> bool:
+            return kind is not None and resolve(kind, word) is not None
+
         available = {
-            "go": kind in (PromptKind.GATE, PromptKind.CONFIRM, PromptKind.FAILED),
-            "skip": kind is not None,
-            "retry": kind in (PromptKind.FAILED, PromptKind.INTERRUPTED),
-            "mark_done": kind == PromptKind.INTERRUPTED,
+            "go": takes("go") or kind == PromptKind.FAILED,  # Enter retries a failed step
+            "skip": takes("skip"),
+            "retry": takes("retry"),
+            "mark_done": takes("done"),
             "abort": self.run.running_step() is not None,
             "pause": self.run.countdown() is not None,
             "extend": self.run.countdown() is not None,
-            "poll": callable(getattr(self.run.services, "poll_now", None)),
+            "poll": self.run.services.can_poll(),
         }
         return available.get(action, True)
 
@@ -318,19 +319,17 @@ class CockpitScreen(Screen[None]):
             if reason:
                 self._answer_if_same(prompt, lambda: self.run.skip(reason))
 
-        self.app.push_screen(ReasonScreen(f"Skip {prompt.step_id}: why?"), answered)
+        self.app.push_screen(reason_prompt(prompt.step_id), answered)
 
     def action_retry(self) -> None:
         prompt = self._open_prompt()
-        if prompt is not None and prompt.kind == PromptKind.INTERRUPTED:
-            self._guarded(prompt, lambda: self.run.decide("rerun"))
-        elif prompt is not None and prompt.kind == PromptKind.FAILED:
+        if prompt is not None and resolve(prompt.kind, "retry") is not None:
             self._guarded(prompt, self.run.retry)
         else:
             self._report(self.run.retry())
 
     def action_mark_done(self) -> None:
-        self._report(self.run.decide("mark-done"))
+        self._report(self.run.answer(Answer.MARK_DONE))
 
     def action_abort(self) -> None:
         running = self.run.running_step()
@@ -351,13 +350,10 @@ class CockpitScreen(Screen[None]):
         self._report(self.run.extend(EXTEND_BY))
 
     def action_poll(self) -> None:
-        poll = getattr(self.run.services, "poll_now", None)
-        if not callable(poll):
+        if not self.run.services.can_poll():
             self.notify("this run has no DNS watcher to poll", severity="warning")
             return
-        result = poll()
-        if inspect.isawaitable(result):
-            self.run_worker(result, name="poll nameservers", group="dns", exit_on_error=False)
+        self.run.services.poll_now()
         self.notify("polling every nameserver now")
 
     def action_filter(self) -> None:
@@ -367,7 +363,8 @@ class CockpitScreen(Screen[None]):
         self.query_one(OutputPane).log_view.scroll_end(animate=False)
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(self.cockpit.help_sections()))
+        sections = [("Run", self.BINDINGS), ("Checklist", StepList.BINDINGS), ("Output", OutputPane.BINDINGS)]
+        self.app.push_screen(HelpScreen(help_sections(self.app, sections)))
 
     def action_screenshot(self) -> None:
         try:
@@ -379,7 +376,7 @@ class CockpitScreen(Screen[None]):
 
     def action_quit(self) -> None:
         if self.finished is not None:
-            self.app.exit(self.cockpit.exit_code_of_run)
+            self.app.exit(self.exit_code)
             return
         running = self.run.running_step()
         if running is None:
@@ -395,7 +392,7 @@ class CockpitScreen(Screen[None]):
     def stop_run(self, outcome: str, exit_code: int) -> None:
         """Stop the run (the journal keeps it resumable) and leave once its worker has ended."""
         self.quitting = True
-        self.cockpit.exit_code_of_run = exit_code
+        self.exit_code = exit_code
         self.run.stop(outcome, exit_code)
         if self.finished is not None:
-            self.app.exit(self.cockpit.exit_code_of_run)
+            self.app.exit(self.exit_code)

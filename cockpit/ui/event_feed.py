@@ -19,7 +19,7 @@ from cockpit.base.safe_text import visible
 from cockpit.engine.events import Event, Listener, OutputLine, StepChanged, TransferProgress
 from cockpit.engine.states import StepState
 from cockpit.ui.messages import EngineEvent
-from cockpit.ui.output_buffer import OutputBuffer
+from cockpit.ui.panes.output_buffer import OutputBuffer
 
 
 class EventFeed:

@@ -7,17 +7,12 @@ SIGTERM 143, an external SIGINT 130; the journal lets a later run resume.
 from __future__ import annotations
 
 import asyncio
-import signal
 
 from textual.theme import BUILTIN_THEMES
 
-from cockpit.engine.clock import Clock
-from cockpit.engine.events import EventBus
-from cockpit.engine.headless_runner import over_ssh_outside_multiplexer
+from cockpit.engine.exit_codes import OVER_SSH_WARNING, SIGNAL_EXITS, over_ssh_outside_multiplexer
 from cockpit.engine.session import Session
 from cockpit.ui.app import CockpitApp
-
-SIGNAL_EXITS = {signal.SIGHUP: 129, signal.SIGTERM: 143, signal.SIGINT: 130}
 
 
 def theme_names() -> list[str]:
@@ -25,20 +20,19 @@ def theme_names() -> list[str]:
     return sorted(BUILTIN_THEMES)
 
 
-async def run_fullscreen(session: Session, services: object, bus: EventBus, clock: Clock, *, theme: str | None) -> int:
+async def run_fullscreen(session: Session, *, theme: str | None) -> int:
     """Run the session's plan in the full-screen cockpit; returns the run's exit code.
 
-    Starts `services` once the screen listens to the bus (so no early event is missed) and closes them at
-    the end; the caller still closes the session. The app asks encrypted SSH keys' passphrases on its screen.
+    The screen starts the run's services once it listens to the bus (so no early event is missed); they are
+    closed here at the end; the caller still closes the session. The app asks encrypted SSH keys'
+    passphrases on its screen.
     """
     if theme is not None and theme not in BUILTIN_THEMES:
         raise ValueError(f"unknown theme {theme!r}: choose one of {', '.join(theme_names())}")
     warnings = []
     if over_ssh_outside_multiplexer():
-        warnings.append(
-            "running over SSH outside tmux/screen: a dropped connection stops the cockpit (the journal lets you resume)"
-        )
-    app = CockpitApp(session.run, bus, clock, services, theme=theme, warnings=warnings)
+        warnings.append(OVER_SSH_WARNING)
+    app = CockpitApp(session.run, theme=theme, warnings=warnings)
     loop = asyncio.get_running_loop()
     for signum, code in SIGNAL_EXITS.items():
         loop.add_signal_handler(signum, app.hangup, code)
@@ -47,7 +41,5 @@ async def run_fullscreen(session: Session, services: object, bus: EventBus, cloc
     finally:
         for signum in SIGNAL_EXITS:
             loop.remove_signal_handler(signum)
-        close = getattr(services, "close", None)
-        if callable(close):
-            await close()
+        await session.run.services.close()
     return result if isinstance(result, int) else app.exit_code_of_run

@@ -11,7 +11,8 @@ from textual.pilot import Pilot
 
 from cockpit.engine.clock import FakeClock
 from cockpit.engine.events import EventBus
-from cockpit.engine.run import PlanRun, RunOptions
+from cockpit.engine.options import RunOptions
+from cockpit.engine.run import PlanRun
 from cockpit.engine.services import RunServices
 from cockpit.engine.states import StepState
 from cockpit.plan import parse_plan
@@ -132,7 +133,7 @@ def cockpit(tmp_path: Path) -> Callable[..., Cockpit]:
             options=RunOptions(**options),  # type: ignore[arg-type]
             initial=initial,
         )
-        return Cockpit(CockpitApp(run, bus, clock, services), run, clock, bus)
+        return Cockpit(CockpitApp(run), run, clock, bus)
 
     return build
 

@@ -12,9 +12,9 @@ from cockpit.dns import DnsWatcher, Pair, Server, Status
 from cockpit.engine.events import DnsFlip, DnsRound
 from cockpit.lab.dns_zone import LabZone
 from cockpit.lab.nameserver import Behaviour, LabNameserver
-from cockpit.ui.column_fit import COLUMNS, fit_columns, render_lines
-from cockpit.ui.header_bar import HeaderBar
-from cockpit.ui.nameservers_pane import NameserversPane, PairRow
+from cockpit.ui.panes.column_fit import COLUMNS, fit_columns, render_lines
+from cockpit.ui.panes.header_bar import HeaderBar
+from cockpit.ui.panes.nameservers_pane import NameserversPane, PairRow
 
 from .conftest import FOUR_NAMESERVERS, HEAD, Cockpit, asking, until
 from .dns_rounds import OLD, PARKING, SERIAL, Rounds, answer, failure, mixed_state
@@ -41,7 +41,7 @@ def head_for(labs: list[LabNameserver]) -> str:
 
 
 def pane_of(c: Cockpit) -> NameserversPane:
-    return c.app.cockpit.query_one(NameserversPane)
+    return c.app.cockpit_screen.query_one(NameserversPane)
 
 
 def text_of(row: PairRow) -> str:
@@ -136,7 +136,7 @@ async def test_g_polls_through_the_runs_own_watcher(cockpit: Build, labs: list[L
             assert sum(lab.queries for lab in labs) > queries, "g asked the nameservers again"
             assert list(pane.query(PairRow)) == rows
             assert bells, "converging on a new state rings"
-            assert c.app.cockpit.query_one(HeaderBar).has_class("-downtime")
+            assert c.app.cockpit_screen.query_one(HeaderBar).has_class("-downtime")
     finally:
         await c.run.services.close()  # type: ignore[attr-defined]
 

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from textual.widgets import Digits, Input
 
 from cockpit.engine.states import StepState
-from cockpit.ui.confirm_screen import ConfirmScreen
-from cockpit.ui.countdown_pane import CountdownPane
-from cockpit.ui.reason_screen import ReasonScreen
-from cockpit.ui.step_list import StepList
+from cockpit.ui.dialogs.confirm_screen import ConfirmScreen
+from cockpit.ui.dialogs.text_prompt import TextPromptScreen
+from cockpit.ui.panes.countdown_pane import CountdownPane
+from cockpit.ui.panes.step_list import StepList
 
 from .conftest import FAILING, IRREVERSIBLE, Cockpit, asking, until
 
@@ -35,9 +35,9 @@ async def test_skip_asks_a_reason_and_journals_it(cockpit: Build) -> None:
     async with c.app.run_test() as pilot:
         await until(pilot, asking(c.run, "lower-ttl"))
         await pilot.press("s")
-        assert isinstance(c.app.screen, ReasonScreen)
+        assert isinstance(c.app.screen, TextPromptScreen)
         await pilot.press("enter")  # an empty reason is refused
-        assert isinstance(c.app.screen, ReasonScreen)
+        assert isinstance(c.app.screen, TextPromptScreen)
         await pilot.press(*"done by phone")
         await pilot.press("enter")
         await until(pilot, asking(c.run, "settle"))
@@ -50,7 +50,7 @@ async def test_escape_cancels_a_skip(cockpit: Build) -> None:
     async with c.app.run_test() as pilot:
         await until(pilot, asking(c.run, "lower-ttl"))
         await pilot.press("s", "escape")
-        assert not isinstance(c.app.screen, ReasonScreen)
+        assert not isinstance(c.app.screen, TextPromptScreen)
         assert asking(c.run, "lower-ttl")()
 
 
@@ -217,8 +217,8 @@ async def test_the_palette_runs_operator_actions(cockpit: Build) -> None:
         await pilot.press("enter")
         await until(pilot, lambda: c.run.countdown() is not None)
         await pilot.press("ctrl+p")
-        await pilot.press(*"Extend countdown")
-        await until(pilot, lambda: "Extend countdown" in str(c.app.screen.query_one(Input).value))
+        await pilot.press(*"+1 min")  # the palette offers each key's action under the footer's name
+        await until(pilot, lambda: "+1 min" in str(c.app.screen.query_one(Input).value))
         await pilot.pause(0.3)
         await pilot.press("enter")
         await until(pilot, lambda: c.app.screen.query_one(CountdownPane).total == 660, "extended from the palette")

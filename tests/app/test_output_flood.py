@@ -9,9 +9,9 @@ from collections.abc import Callable
 from textual import events
 
 from cockpit.engine.events import OutputLine
-from cockpit.ui.output_buffer import DEFAULT_LIMIT, LineKind
-from cockpit.ui.output_pane import OutputPane
-from cockpit.ui.step_list import StepList
+from cockpit.ui.panes.output_buffer import DEFAULT_LIMIT, LineKind
+from cockpit.ui.panes.output_pane import OutputPane
+from cockpit.ui.panes.step_list import StepList
 
 from .conftest import Cockpit, asking, until
 
@@ -72,7 +72,7 @@ async def test_a_new_attempt_of_a_step_gets_its_own_separator(cockpit: Build) ->
     async with c.app.run_test(size=(100, 30)) as pilot:
         await until(pilot, asking(c.run, "lower-ttl"))
         pane = c.app.screen.query_one(OutputPane)
-        feed = c.app.cockpit.feed
+        feed = c.app.cockpit_screen.feed
         feed.buffer.section("job", "", "(attempt 2)")
         flood(c, "job", "old", 2)
         feed.buffer.section("job", "", "(attempt 3)")

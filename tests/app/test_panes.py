@@ -13,11 +13,11 @@ from textual.widgets import Label, ProgressBar, Static
 from cockpit.engine.events import OutputLine, TransferProgress
 from cockpit.engine.services import RunServices
 from cockpit.ui.app import CockpitApp
-from cockpit.ui.checklist_pane import ChecklistPane
-from cockpit.ui.countdown_pane import CountdownPane
-from cockpit.ui.help_screen import HelpScreen
-from cockpit.ui.output_log import OutputLog, clean
-from cockpit.ui.output_pane import OutputPane
+from cockpit.ui.dialogs.help_screen import HelpScreen
+from cockpit.ui.panes.checklist_pane import ChecklistPane
+from cockpit.ui.panes.countdown_pane import CountdownPane
+from cockpit.ui.panes.output_log import OutputLog, clean
+from cockpit.ui.panes.output_pane import OutputPane
 
 from .conftest import LONG_TITLES, Cockpit, asking, until
 
@@ -197,7 +197,10 @@ async def test_g_polls_the_nameservers_when_the_run_has_a_watcher(cockpit: Build
     polled: list[int] = []
 
     class Watching(RunServices):
-        async def poll_now(self) -> None:
+        def can_poll(self) -> bool:
+            return True
+
+        def poll_now(self) -> None:
             polled.append(1)
 
     c = cockpit()
@@ -234,9 +237,9 @@ async def test_an_engine_error_does_not_kill_the_app(cockpit: Build) -> None:
             raise RuntimeError("watcher could not start")
 
     c = cockpit()
-    c.app.services = Broken(c.run.plan, Path(), c.clock, c.bus)
+    c.run.services = Broken(c.run.plan, Path(), c.clock, c.bus)
     async with c.app.run_test() as pilot:
-        await until(pilot, lambda: c.app.cockpit.finished is not None, "run marked finished")
+        await until(pilot, lambda: c.app.cockpit_screen.finished is not None, "run marked finished")
         assert c.app.is_running
         await pilot.press("q")
         await until(pilot, lambda: c.app.return_value is not None, "app exit")
@@ -250,7 +253,7 @@ async def test_the_crash_screen_prints_no_local_variables(cockpit: Build, capsys
             raise RuntimeError("boom")
 
     c = cockpit()
-    app = Crashing(c.run, c.bus, c.clock, c.run.services)
+    app = Crashing(c.run)
 
     async def press(pilot: object) -> None:
         await pilot.press("z")  # type: ignore[attr-defined]

@@ -25,9 +25,9 @@ from cockpit.lab.ssh_host import LabSshHost
 from cockpit.plan import Host
 from cockpit.ssh import AuthError, HostConnections
 from cockpit.ui.app import CockpitApp
-from cockpit.ui.checklist_pane import ChecklistPane
-from cockpit.ui.output_log import OutputLog
-from cockpit.ui.passphrase_screen import PassphraseScreen, passphrase_prompt
+from cockpit.ui.dialogs.text_prompt import TextPromptScreen, passphrase_prompt
+from cockpit.ui.panes.checklist_pane import ChecklistPane
+from cockpit.ui.panes.output_log import OutputLog
 from tests.app.conftest import Cockpit, asking, until
 
 Build = Callable[..., Cockpit]
@@ -147,17 +147,17 @@ async def test_a_run_unlocks_its_key_on_the_screen_and_shows_no_secret(cockpit: 
     async with c.app.run_test(size=(100, 30)) as pilot:
         # Every host is logged in to (its key verified) before the first step that changes anything.
         await until(
-            pilot, lambda: isinstance(c.app.screen, PassphraseScreen), "the passphrase dialog", rounds=CONNECTING
+            pilot, lambda: isinstance(c.app.screen, TextPromptScreen), "the passphrase dialog", rounds=CONNECTING
         )
         dialog = c.app.screen
-        assert isinstance(dialog, PassphraseScreen) and str(lab.key) in dialog.what
+        assert isinstance(dialog, TextPromptScreen) and str(lab.key) in dialog.what
         await pilot.press(*CANARY)
         shown = c.app.export_screenshot()
         assert CANARY not in shown and "•" * len(CANARY) in shown.replace("&#160;", " ")
         await pilot.press("enter")
         await go(pilot, c, "unlock")
         await until(pilot, lambda: c.run.steps["unlock"].state == StepState.DONE, "the step done", rounds=CONNECTING)
-        assert not isinstance(c.app.screen, PassphraseScreen)
+        assert not isinstance(c.app.screen, TextPromptScreen)
         assert_no_canary(c.app)
 
         await go(pilot, c, "update-mx")
@@ -175,7 +175,7 @@ async def test_escape_skips_the_key_and_the_step_fails_saying_why(cockpit: Build
     c = cockpit(lab.phases(), head=lab.head(), verify_hosts=True)
     async with c.app.run_test(size=(100, 30)) as pilot:
         await until(
-            pilot, lambda: isinstance(c.app.screen, PassphraseScreen), "the passphrase dialog", rounds=CONNECTING
+            pilot, lambda: isinstance(c.app.screen, TextPromptScreen), "the passphrase dialog", rounds=CONNECTING
         )
         await pilot.press(*CANARY[:12], "escape")
         await go(pilot, c, "unlock")  # a key skipped once is not asked for again in this run
@@ -197,7 +197,7 @@ async def test_the_dialog_alone_hands_the_passphrase_to_the_ssh_layer(cockpit: B
         plan_host = Host.model_validate({**host.plan_host(), "identity": [str(key)]})
         async with HostConnections({"old": plan_host}, base_dir=tmp_path, passphrase=passphrase_prompt(c.app)) as hosts:
             connecting = asyncio.ensure_future(hosts.connect("old"))
-            await until(pilot, lambda: isinstance(c.app.screen, PassphraseScreen), "the passphrase dialog")
+            await until(pilot, lambda: isinstance(c.app.screen, TextPromptScreen), "the passphrase dialog")
             await pilot.press(*CANARY, "enter")
             conn = await asyncio.wait_for(connecting, 20)
             result = await conn.run("echo unlocked")
@@ -213,7 +213,7 @@ async def test_escape_in_the_dialog_alone_fails_the_login(cockpit: Build, tmp_pa
         plan_host = Host.model_validate({**host.plan_host(), "identity": [str(key)]})
         async with HostConnections({"old": plan_host}, base_dir=tmp_path, passphrase=passphrase_prompt(c.app)) as hosts:
             connecting = asyncio.ensure_future(hosts.connect("old"))
-            await until(pilot, lambda: isinstance(c.app.screen, PassphraseScreen), "the passphrase dialog")
+            await until(pilot, lambda: isinstance(c.app.screen, TextPromptScreen), "the passphrase dialog")
             await pilot.press("escape")
             with pytest.raises(AuthError, match="old"):
                 await asyncio.wait_for(connecting, 20)

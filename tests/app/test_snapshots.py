@@ -12,7 +12,7 @@ import pytest
 from textual.pilot import Pilot
 
 from cockpit.engine.events import OutputLine, TransferProgress
-from cockpit.ui.output_pane import OutputPane
+from cockpit.ui.panes.output_pane import OutputPane
 
 from .conftest import FAILING, FOUR_NAMESERVERS, LONG_TITLES, Cockpit, asking, until
 from .dns_rounds import mixed_state
@@ -87,8 +87,8 @@ def test_dns_mixed_state(snap_compare: Compare, cockpit: Build, size: tuple[int,
         for event in mixed_state(c.run.plan, c.clock.now()):
             c.bus.publish(event)
         await c.clock.advance(125)
-        c.app.cockpit._tick()
-        await until(pilot, lambda: c.app.cockpit.query_one("#ns-convergence").visual is not None)
+        c.app.cockpit_screen._tick()
+        await until(pilot, lambda: c.app.cockpit_screen.query_one("#ns-convergence").visual is not None)
         c.app.screen.query_one(OutputPane).flush()
         await pilot.pause()
 

@@ -8,8 +8,10 @@ from cockpit.plan import ConfirmStep
 
 
 class ConfirmKind:
+    def __init__(self, step: ConfirmStep) -> None:
+        self.step = step
+
     async def run(self, ctx: StepContext) -> str:
-        assert isinstance(ctx.step, ConfirmStep)
-        ctx.set_state(StepState.AWAITING_CONFIRMATION, ctx.step.text)
-        await ctx.ask_operator(ctx.step.text)
+        ctx.set_state(StepState.AWAITING_CONFIRMATION, self.step.text)
+        await ctx.ask_operator(self.step.text)
         return "confirmed"

@@ -9,7 +9,7 @@ import asyncio
 from cockpit.engine.context import StepContext, StepFailed
 from cockpit.engine.events import CountdownSet, CountdownTick
 from cockpit.engine.states import StepState
-from cockpit.plan import OLD_TTL, CountdownStep, Plan, WaitDnsStep
+from cockpit.plan import CountdownStep, Plan, WaitDnsStep
 from cockpit.plan.values import format_duration
 
 TICK = 1.0
@@ -33,7 +33,8 @@ def flip_target(plan: Plan, step_id: str) -> str:
 class CountdownKind:
     """Runs one countdown; the engine forwards pause/resume/extend to the running instance."""
 
-    def __init__(self) -> None:
+    def __init__(self, step: CountdownStep) -> None:
+        self.step = step
         self.deadline = 0.0
         self.total = 0.0
         self.paused_remaining: float | None = None
@@ -42,24 +43,22 @@ class CountdownKind:
         self._changed = asyncio.Event()
 
     async def run(self, ctx: StepContext) -> str:
-        step = ctx.step
-        assert isinstance(step, CountdownStep)
+        step = self.step
         self._ctx = ctx
         resumed = ctx.services.countdown_state(step.id)
         if resumed is not None:
             self.deadline, self.total, self.paused_remaining, self.why = resumed
             self.why = self.why or "resumed"
-        elif step.wait == OLD_TTL:
+        elif isinstance(step.wait, float):
+            self.total = step.wait
+            self.deadline = ctx.clock.now() + step.wait
+            self.why = f"{format_duration(step.wait)} as planned"
+        else:  # old_ttl
             ttl, since, what = ctx.services.old_ttl(flip_target(ctx.plan, step.id))
             if ttl is None:
                 raise StepFailed(what)
             self.total, self.deadline = float(ttl), since + ttl
             self.why = what
-        else:
-            assert isinstance(step.wait, float)
-            self.total = step.wait
-            self.deadline = ctx.clock.now() + step.wait
-            self.why = f"{format_duration(step.wait)} as planned"
         self._announce()
         while True:
             remaining = self.remaining()

@@ -11,9 +11,11 @@ UPDATE_TIMEOUT = 10.0
 
 
 class DnsUpdateKind:
+    def __init__(self, step: DnsUpdateStep) -> None:
+        self.step = step
+
     async def run(self, ctx: StepContext) -> str:
-        step = ctx.step
-        assert isinstance(step, DnsUpdateStep)
+        step = self.step
         plan = ctx.plan
         secret = plan.secrets.get(step.key)
         if secret is None:

@@ -18,9 +18,11 @@ SMTP_PORTS = frozenset({25, 587, 2525})
 
 
 class PortKind:
+    def __init__(self, step: PortStep) -> None:
+        self.step = step
+
     async def run(self, ctx: StepContext) -> str:
-        step = ctx.step
-        assert isinstance(step, PortStep)
+        step = self.step
         where = f"{step.address} port {step.port}"
         smtp = step.expect == "open" and step.port in SMTP_PORTS
         outcome, banner = await probe(step.address, step.port, read_banner=smtp)

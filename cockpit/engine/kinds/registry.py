@@ -1,7 +1,8 @@
-"""Which class runs which step kind."""
+"""Which class runs which step kind, keyed by the plan's step model: each kind gets its own step, typed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from cockpit.engine.context import StepContext, StepFailed
@@ -12,24 +13,38 @@ from cockpit.engine.kinds.port import PortKind
 from cockpit.engine.kinds.ssh import SshKind
 from cockpit.engine.kinds.transfer import TransferKind
 from cockpit.engine.kinds.wait_dns import WaitDnsKind
-from cockpit.plan import StepBase
+from cockpit.plan import (
+    ConfirmStep,
+    CountdownStep,
+    DnsUpdateStep,
+    PortStep,
+    SshStep,
+    StepBase,
+    TransferStep,
+    WaitDnsStep,
+)
 
 
 class StepKind(Protocol):
-    async def run(self, ctx: StepContext) -> str: ...
+    async def run(self, ctx: StepContext) -> str:
+        """Do the step's work; return the result line, or raise StepFailed / StepSkipped."""
+        ...
+
+
+KINDS: dict[type[StepBase], Callable[..., StepKind]] = {
+    ConfirmStep: ConfirmKind,
+    CountdownStep: CountdownKind,
+    PortStep: PortKind,
+    SshStep: SshKind,
+    TransferStep: TransferKind,
+    WaitDnsStep: WaitDnsKind,
+    DnsUpdateStep: DnsUpdateKind,
+}
+"""Step model → the class that runs it (constructed with the step)."""
 
 
 def make_kind(step: StepBase) -> StepKind:
-    kinds: dict[str, type[StepKind]] = {
-        "confirm": ConfirmKind,
-        "countdown": CountdownKind,
-        "port": PortKind,
-        "ssh": SshKind,
-        "transfer": TransferKind,
-        "wait_dns": WaitDnsKind,
-        "dns_update": DnsUpdateKind,
-    }
-    kind: str = getattr(step, "kind", "")
-    if kind not in kinds:
-        raise StepFailed(f"unknown step kind '{kind}'")
-    return kinds[kind]()
+    factory = KINDS.get(type(step))
+    if factory is None:
+        raise StepFailed(f"no step kind runs '{type(step).__name__}'")
+    return factory(step)

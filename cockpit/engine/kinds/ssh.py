@@ -13,9 +13,11 @@ from cockpit.ssh import ConnectionLostError, OutputLines, SshError, SshEvent, ru
 
 
 class SshKind:
+    def __init__(self, step: SshStep) -> None:
+        self.step = step
+
     async def run(self, ctx: StepContext) -> str:
-        step = ctx.step
-        assert isinstance(step, SshStep)
+        step = self.step
         services = ctx.services
         try:
             conn = await services.connect(step.host)

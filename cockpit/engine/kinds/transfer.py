@@ -18,9 +18,11 @@ def human_size(size: float) -> str:
 
 
 class TransferKind:
+    def __init__(self, step: TransferStep) -> None:
+        self.step = step
+
     async def run(self, ctx: StepContext) -> str:
-        step = ctx.step
-        assert isinstance(step, TransferStep)
+        step = self.step
 
         def sink(event: SshEvent) -> None:
             if isinstance(event, SshProgress):

@@ -29,9 +29,11 @@ def count_met(step: WaitDnsStep, snapshot: Snapshot) -> int:
 
 
 class WaitDnsKind:
+    def __init__(self, step: WaitDnsStep) -> None:
+        self.step = step
+
     async def run(self, ctx: StepContext) -> str:
-        step = ctx.step
-        assert isinstance(step, WaitDnsStep)
+        step = self.step
         services = ctx.services
         goal = describe_goal(step)
         began = ctx.clock.now()

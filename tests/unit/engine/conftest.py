@@ -11,7 +11,8 @@ import pytest
 
 from cockpit.engine.clock import FakeClock
 from cockpit.engine.events import Event, EventBus, StepChanged
-from cockpit.engine.run import PlanRun, RunOptions
+from cockpit.engine.options import RunOptions
+from cockpit.engine.run import PlanRun
 from cockpit.engine.services import RunServices
 from cockpit.engine.states import StepState
 from cockpit.plan import parse_plan

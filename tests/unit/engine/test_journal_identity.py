@@ -10,7 +10,7 @@ import pytest
 from cockpit.engine.clock import FakeClock
 from cockpit.engine.events import EventBus
 from cockpit.engine.journal import journal_path, read_journal
-from cockpit.engine.run import RunOptions
+from cockpit.engine.options import RunOptions
 from cockpit.engine.services import RunServices
 from cockpit.engine.session import Session, SessionRefused, open_session
 from cockpit.plan import load_plan

@@ -11,7 +11,7 @@ import pytest
 from cockpit.engine.clock import FakeClock
 from cockpit.engine.events import Decision, Event, EventBus, Notice, StepChanged
 from cockpit.engine.journal import encode, journal_path, read_journal
-from cockpit.engine.run import RunOptions
+from cockpit.engine.options import RunOptions
 from cockpit.engine.services import RunServices
 from cockpit.engine.session import SessionRefused, open_session
 from cockpit.engine.states import StepState

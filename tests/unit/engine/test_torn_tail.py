@@ -8,8 +8,8 @@ from pathlib import Path
 from cockpit.engine.clock import FakeClock
 from cockpit.engine.events import Event, EventBus, Notice
 from cockpit.engine.journal import journal_path, read_journal
+from cockpit.engine.options import RunOptions
 from cockpit.engine.report import build_timeline, render_html, render_markdown
-from cockpit.engine.run import RunOptions
 from cockpit.engine.services import RunServices
 from cockpit.engine.session import open_session
 from cockpit.plan import load_plan

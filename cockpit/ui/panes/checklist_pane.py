@@ -12,8 +12,8 @@ from textual.widgets import Static
 from cockpit.engine.states import StepState
 from cockpit.plan import Plan, StepBase
 from cockpit.plan.values import format_duration
-from cockpit.ui.step_list import StepList
-from cockpit.ui.step_text import STATE_WORDS, exact_action, shown_label, state_icon
+from cockpit.ui.panes.step_list import StepList
+from cockpit.ui.panes.step_text import STATE_WORDS, exact_action, shown_label, state_icon
 
 ANSWER_KEYS = {
     "gate": "Enter runs it · s skips",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from textual.content import Content
 
-from cockpit.ui.pair_line import COLUMNS, RIGHT_ALIGNED
+from cockpit.ui.panes.pair_line import COLUMNS, RIGHT_ALIGNED
 
 LINE_COLUMNS = COLUMNS[:-1]
 """Every column but the MX, which is last and may move under its row."""

@@ -18,7 +18,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from cockpit.base.safe_text import visible
-from cockpit.ui.output_buffer import Line, LineKind, OutputBuffer
+from cockpit.ui.panes.output_buffer import Line, LineKind, OutputBuffer
 
 MARKS: dict[str, str] = {
     LineKind.STDOUT: "  ",

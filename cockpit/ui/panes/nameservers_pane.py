@@ -19,8 +19,8 @@ from cockpit.dns import Server, Snapshot
 from cockpit.engine.events import DnsFlip
 from cockpit.plan import Plan
 from cockpit.plan.models import Nameserver
-from cockpit.ui.column_fit import ColumnFit, fit_columns, fits_inline, natural_widths, render_lines
-from cockpit.ui.pair_line import HEADERS, PairLine, mx_from_flip, state_style, status_style
+from cockpit.ui.panes.column_fit import ColumnFit, fit_columns, fits_inline, natural_widths, render_lines
+from cockpit.ui.panes.pair_line import HEADERS, PairLine, mx_from_flip, state_style, status_style
 
 Key = tuple[str, str]
 """(domain, nameserver label)."""

@@ -3,9 +3,10 @@ command palette use, so the help can never disagree with the keys."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
@@ -62,3 +63,25 @@ class HelpScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+Sections = list[tuple[str, list[tuple[str, Binding]]]]
+
+
+def help_sections(app: App[Any], groups: Sequence[tuple[str, Sequence[BindingType]]]) -> Sections:
+    """Every key, grouped as the operator meets them, with those that work anywhere last."""
+
+    def rows(bindings: Sequence[BindingType]) -> list[tuple[str, Binding]]:
+        found = []
+        for binding in bindings:
+            if isinstance(binding, Binding):
+                keys = " ".join(app.get_key_display(Binding(key, "")) for key in binding.key.split(","))
+                found.append((binding.key_display or keys, binding))
+        return found
+
+    anywhere = [
+        Binding(app.COMMAND_PALETTE_BINDING, "command_palette", "Palette", tooltip="Every action by name"),
+        Binding("tab", "focus_next", "Next pane", tooltip="Move between the checklist, output and nameservers"),
+        *app.BINDINGS,
+    ]
+    return [*((heading, rows(bindings)) for heading, bindings in groups), ("Anywhere", rows(anywhere))]

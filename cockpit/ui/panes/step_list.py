@@ -13,7 +13,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from cockpit.engine.states import StepState
-from cockpit.ui.step_text import step_line
+from cockpit.ui.panes.step_text import step_line
 
 PHASE_PREFIX = "phase:"
 

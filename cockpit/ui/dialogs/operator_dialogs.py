@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.content import Content
 
 from cockpit.plan import Plan, StepBase
-from cockpit.ui.step_text import exact_action, shown_label
+from cockpit.ui.panes.step_text import exact_action, shown_label
 
 
 def irreversible_question(plan: Plan, step: StepBase, step_id: str) -> tuple[str, Content]:

@@ -16,8 +16,8 @@ from textual.widgets import Input, Label, ProgressBar
 
 from cockpit.engine.events import TransferProgress
 from cockpit.plan.values import format_duration
-from cockpit.ui.output_buffer import OutputBuffer
-from cockpit.ui.output_log import OutputLog
+from cockpit.ui.panes.output_buffer import OutputBuffer
+from cockpit.ui.panes.output_log import OutputLog
 
 REPAINT_EVERY = 0.25
 
