@@ -22,17 +22,9 @@ import pytest
 from cockpit.engine.journal import read_journal
 from cockpit.lab.ssh_sshd import OpenSshServer, sshd_path
 from tests.integration.engine.conftest import MethodLab, three_phases
+from tests.support import require
 
 SCREEN_TIMEOUT = 180.0
-
-
-def require(program: str | None, what: str) -> str:
-    if program is None:
-        message = f"{what} is not installed (make servers installs it)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return program
 
 
 class Tmux:

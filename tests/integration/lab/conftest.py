@@ -6,11 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import isolated_home
+
 
 @pytest.fixture(autouse=True)
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    (home / ".ssh").mkdir(parents=True)
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
-    return home
+    return isolated_home(tmp_path, monkeypatch)

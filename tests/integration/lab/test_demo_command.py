@@ -7,7 +7,6 @@ pressing Enter through every step as an operator would, and reads the tally from
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import shlex
 import shutil
@@ -16,9 +15,8 @@ import sys
 import uuid
 from pathlib import Path
 
-import pytest
-
 from cockpit.engine.journal import read_journal
+from tests.support import require
 
 TALLY = re.compile(
     r"tally: sent (?P<sent>\d+) · old (?P<old>\d+) · moved (?P<moved>\d+) · new (?P<new>\d+) · "
@@ -82,11 +80,7 @@ def test_a_bad_theme_is_one_line(tmp_path: Path) -> None:
 
 
 async def test_full_screen_demo_in_tmux_pressed_through_to_the_tally(tmp_path: Path) -> None:
-    tmux = shutil.which("tmux")
-    if tmux is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("tmux is not installed (make servers installs it)")
-        pytest.skip("tmux is not installed")
+    tmux = require(shutil.which("tmux"), "tmux")
     socket_name = f"cockpit-demo-{uuid.uuid4().hex[:8]}"
     folder = tmp_path / "lab"
     command = (
