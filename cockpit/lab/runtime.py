@@ -139,10 +139,6 @@ class Lab:
         """The mail store of host `old` or `new` (a folder in its sandbox)."""
         return MailStore(self.directory / host / "sandbox" / STORE)
 
-    def step_command(self, step_id: str) -> str:
-        """The shell command of one of the plan's ssh steps."""
-        return self._steps[step_id]
-
     def describe(self) -> list[str]:
         """One line per endpoint, for people."""
         assert self.values is not None and self.old is not None and self.new is not None

@@ -8,6 +8,7 @@ import asyncio
 
 from cockpit.engine.context import StepContext, StepFailed
 from cockpit.engine.events import CountdownSet, CountdownTick
+from cockpit.engine.kinds.base import KindOf
 from cockpit.engine.states import StepState
 from cockpit.plan import CountdownStep, Plan, WaitDnsStep
 from cockpit.plan.values import format_duration
@@ -30,11 +31,11 @@ def flip_target(plan: Plan, step_id: str) -> str:
     return names[1] if len(names) > 1 else names[0]
 
 
-class CountdownKind:
+class CountdownKind(KindOf[CountdownStep]):
     """Runs one countdown; the engine forwards pause/resume/extend to the running instance."""
 
     def __init__(self, step: CountdownStep) -> None:
-        self.step = step
+        super().__init__(step)
         self.deadline = 0.0
         self.total = 0.0
         self.paused_remaining: float | None = None

@@ -5,15 +5,13 @@ from __future__ import annotations
 from cockpit.dns import TsigKeyError, load_tsig_key, update_mx
 from cockpit.dns.update import PrimaryAddressError, primary_address
 from cockpit.engine.context import StepContext, StepFailed
+from cockpit.engine.kinds.base import KindOf
 from cockpit.plan import DnsUpdateStep
 
 UPDATE_TIMEOUT = 10.0
 
 
-class DnsUpdateKind:
-    def __init__(self, step: DnsUpdateStep) -> None:
-        self.step = step
-
+class DnsUpdateKind(KindOf[DnsUpdateStep]):
     async def run(self, ctx: StepContext) -> str:
         step = self.step
         plan = ctx.plan

@@ -9,6 +9,7 @@ import errno
 import socket
 
 from cockpit.engine.context import StepContext, StepFailed
+from cockpit.engine.kinds.base import KindOf
 from cockpit.plan import PortStep
 
 CONNECT_TIMEOUT = 5.0
@@ -17,10 +18,7 @@ SMTP_PORTS = frozenset({25, 587, 2525})
 """Ports where `expect: open` also requires an SMTP greeting (220)."""
 
 
-class PortKind:
-    def __init__(self, step: PortStep) -> None:
-        self.step = step
-
+class PortKind(KindOf[PortStep]):
     async def run(self, ctx: StepContext) -> str:
         step = self.step
         where = f"{step.address} port {step.port}"

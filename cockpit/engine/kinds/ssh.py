@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from cockpit.engine.context import StepContext, StepFailed
 from cockpit.engine.events import OutputLine
+from cockpit.engine.kinds.base import KindOf
 from cockpit.plan import SshStep
 from cockpit.ssh import ConnectionLostError, OutputLines, SshError, SshEvent, run_command
 
 
-class SshKind:
-    def __init__(self, step: SshStep) -> None:
-        self.step = step
-
+class SshKind(KindOf[SshStep]):
     async def run(self, ctx: StepContext) -> str:
         step = self.step
         services = ctx.services

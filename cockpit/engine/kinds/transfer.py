@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cockpit.engine.context import StepContext, StepFailed
 from cockpit.engine.events import TransferProgress
+from cockpit.engine.kinds.base import KindOf
 from cockpit.plan import TransferStep
 from cockpit.ssh import SshError, SshEvent, transfer
 from cockpit.ssh import TransferProgress as SshProgress
@@ -17,10 +18,7 @@ def human_size(size: float) -> str:
     return f"{size:.1f} TiB"  # pragma: no cover
 
 
-class TransferKind:
-    def __init__(self, step: TransferStep) -> None:
-        self.step = step
-
+class TransferKind(KindOf[TransferStep]):
     async def run(self, ctx: StepContext) -> str:
         step = self.step
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from cockpit.dns import Snapshot
 from cockpit.engine.context import StepContext, StepFailed
+from cockpit.engine.kinds.base import KindOf
 from cockpit.engine.services import DnsUnavailable
 from cockpit.engine.states import StepState
 from cockpit.plan import WaitDnsStep
@@ -28,10 +29,7 @@ def count_met(step: WaitDnsStep, snapshot: Snapshot) -> int:
     )
 
 
-class WaitDnsKind:
-    def __init__(self, step: WaitDnsStep) -> None:
-        self.step = step
-
+class WaitDnsKind(KindOf[WaitDnsStep]):
     async def run(self, ctx: StepContext) -> str:
         step = self.step
         services = ctx.services

@@ -102,10 +102,6 @@ class ChecklistPane(Vertical):
         self.step_list.propose(asking[0] if asking else None)
         self._show_detail()
 
-    def done_count(self) -> tuple[int, int]:
-        settled = sum(1 for view in self.steps.values() if view.state.settled)
-        return settled, len(self.steps)
-
     def on_resize(self) -> None:
         """Titles wrap to the new width in the details: measure every step again."""
         for step_id in self.steps:
