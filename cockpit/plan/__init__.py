@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from cockpit.plan.issues import Mark, PlanError, PlanIssue
 from cockpit.plan.loader import PlanFile, PlanFileError, load_plan, parse_plan
-from cockpit.plan.models import DnsSettings, Host, Nameserver, Phase, Plan, Secret
+from cockpit.plan.mail_steps import InventoryStep, SyncStep, VerifyStep
+from cockpit.plan.models import DnsSettings, Host, Nameserver, Phase, Plan, Secret, Store
+from cockpit.plan.step_base import StepBase
 from cockpit.plan.steps import (
     OLD_TTL,
     ConfirmStep,
@@ -14,7 +16,6 @@ from cockpit.plan.steps import (
     PortStep,
     SshStep,
     Step,
-    StepBase,
     TransferStep,
     WaitDnsStep,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "Host",
     "HostPath",
     "HostPort",
+    "InventoryStep",
     "Mark",
     "MxRecord",
     "Nameserver",
@@ -43,7 +45,10 @@ __all__ = [
     "SshStep",
     "Step",
     "StepBase",
+    "Store",
+    "SyncStep",
     "TransferStep",
+    "VerifyStep",
     "WaitDnsStep",
     "load_plan",
     "parse_plan",

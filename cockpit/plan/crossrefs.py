@@ -9,6 +9,7 @@ from typing import Any
 
 from cockpit.plan.issues import Mark
 from cockpit.plan.located import LocatedData, Path
+from cockpit.plan.steps import STEP_KINDS
 from cockpit.plan.validation import context
 from cockpit.plan.values import parse_mx_record
 
@@ -28,8 +29,7 @@ def check_references(located: LocatedData) -> list[tuple[Mark, str]]:
         )
 
     hosts = _names(data.get("hosts"))
-    secrets = _names(data.get("secrets"))
-    states = _names(data.get("mx"))
+    sections = {section: _names(data.get(section)) for section in NOUNS}
     domains = {d.lower().rstrip(".") for d in _list(data.get("domains")) if isinstance(d, str)}
 
     def ref(path: Path, name: Any, names: list[str], noun: str, section: str) -> None:
@@ -63,25 +63,34 @@ def check_references(located: LocatedData) -> list[tuple[Mark, str]]:
                     problem((*base, "id"), f"step id '{step_id}' is already used by {context(data, other)}")
                 seen_ids.setdefault(step_id, base)
             kind = step.get("kind")
-            if kind == "ssh":
-                ref((*base, "host"), step.get("host"), hosts, "host", "hosts")
-            elif kind == "transfer":
+            model = STEP_KINDS.get(kind) if isinstance(kind, str) else None
+            for key, section in (model.refers if model is not None else {}).items():
+                ref((*base, key), step.get(key), sections[section], NOUNS[section], section)
+            if kind == "transfer":
                 for end in ("from", "to"):
                     value = step.get(end)
                     if isinstance(value, str) and ":" in value:
                         ref((*base, end), value.partition(":")[0].strip(), hosts, "host", "hosts")
-            elif kind == "wait_dns":
-                ref((*base, "mx"), step.get("mx"), states, "MX state", "mx")
+            elif (
+                kind in ("sync", "verify") and isinstance(step.get("from"), str) and step.get("from") == step.get("to")
+            ):
+                problem((*base, "to"), f"'from' and 'to' name the same store '{step.get('to')}'")
             elif kind == "dns_update":
-                ref((*base, "mx"), step.get("mx"), states, "MX state", "mx")
-                ref((*base, "key"), step.get("key"), secrets, "secret", "secrets")
                 if step.get("ttl") is None and data.get("ttl") is None:
                     problem(base, "dns_update needs 'ttl' (or set the plan's 'ttl')")
                 for d_index, domain in enumerate(_list(step.get("domains"))):
                     if isinstance(domain, str) and domain.lower().rstrip(".") not in domains:
                         problem((*base, "domains", d_index), f"domain '{domain}' is not one of the plan's domains")
+    stores = data.get("stores")
+    for name, store in stores.items() if isinstance(stores, dict) else ():
+        if isinstance(store, dict):
+            ref(("stores", name, "host"), store.get("host"), hosts, "host", "hosts")
     found.extend(_distinct_states(located))
     return found
+
+
+NOUNS = {"hosts": "host", "mx": "MX state", "secrets": "secret", "stores": "store"}
+"""The plan sections a step may name an entry of, and what an entry is called."""
 
 
 def _list(value: Any) -> list[Any]:

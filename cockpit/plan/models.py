@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
@@ -140,6 +141,45 @@ class Secret(Frozen):
         return f"file {self.file}" if self.file is not None else f"environment variable {self.env}"
 
 
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_USER = re.compile(r"^[A-Za-z0-9._+-]{1,128}$")
+STORE_FIELDS = ("user", "domain")
+
+
+class Store(Frozen):
+    """Where a host keeps its mail: an mbox spool or Maildir(++) folders, one per mailbox.
+
+    `path` is a pattern: `{user}` (and `{domain}`) are filled from what exists on the host, or from `users` /
+    `users_file` (one user per line, `#` comments)."""
+
+    host: Name
+    format: Literal["mbox", "maildir"]
+    path: Annotated[str, Field(min_length=1)]
+    users: tuple[str, ...] | None = None
+    users_file: str | None = None
+
+    @model_validator(mode="after")
+    def _pattern(self) -> Store:
+        path = self.path
+        if not path.startswith(("/", "~")):
+            raise ValueError(f"path {path!r} must be absolute (or start with ~)")
+        if "/../" in f"{path}/" or "/./" in f"{path}/":
+            raise ValueError(f"path {path!r} must not hold '.' or '..' parts")
+        for name in _PLACEHOLDER.findall(path):
+            if name not in STORE_FIELDS:
+                raise ValueError(f"path {path!r}: unknown placeholder {{{name}}} (use {{user}} or {{domain}})")
+        if "{" in _PLACEHOLDER.sub("", path) or "}" in _PLACEHOLDER.sub("", path):
+            raise ValueError(f"path {path!r}: a brace that opens no placeholder")
+        if self.users is not None and self.users_file is not None:
+            raise ValueError("give 'users' or 'users_file', not both")
+        if (self.users is not None or self.users_file is not None) and "{user}" not in path:
+            raise ValueError(f"'users' fill {{user}} in the path, and path {path!r} has none")
+        for user in self.users or ():
+            if not _USER.match(user) or user in (".", ".."):
+                raise ValueError(f"user {user!r} is not a mailbox name (letters, digits, '.', '_', '+', '-')")
+        return self
+
+
 class Phase(Frozen):
     """A named group of steps, run in order (before, during, after)."""
 
@@ -161,6 +201,8 @@ class Plan(Frozen):
     mx: Annotated[dict[Name, MxState], Field(min_length=1)]
     hosts: dict[Name, Host] = Field(default_factory=dict)
     secrets: dict[Name, Secret] = Field(default_factory=dict)
+    stores: dict[Name, Store] = Field(default_factory=dict)
+    """Where each host keeps its mail, for the inventory, sync and verify steps."""
     phases: Annotated[tuple[Phase, ...], Field(min_length=1)]
 
     def steps(self) -> list[tuple[Phase, Step]]:

@@ -6,7 +6,8 @@ import copy
 from typing import Any
 
 from cockpit.plan.models import Plan
-from cockpit.plan.steps import COMMON_KEYS, SCALAR_FIELD, STEP_KINDS
+from cockpit.plan.step_base import COMMON_KEYS
+from cockpit.plan.steps import SCALAR_FIELD, STEP_KINDS
 
 
 def plan_schema() -> dict[str, Any]:

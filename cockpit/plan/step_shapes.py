@@ -10,7 +10,8 @@ import difflib
 from typing import Any
 
 from cockpit.plan.located import Located, LocatedData, Path
-from cockpit.plan.steps import COMMON_KEYS, SCALAR_FIELD, STEP_KINDS
+from cockpit.plan.step_base import COMMON_KEYS
+from cockpit.plan.steps import SCALAR_FIELD, STEP_KINDS
 
 
 def closest(word: str, options: list[str] | tuple[str, ...]) -> str | None:

@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     PlainSerializer,
     WithJsonSchema,
@@ -27,41 +25,11 @@ from cockpit.plan.fields import (
     HostName,
     Name,
     Port,
-    PositiveSeconds,
-    StepId,
     Ttl,
 )
+from cockpit.plan.mail_steps import InventoryStep, SyncStep, VerifyStep
+from cockpit.plan.step_base import StepBase
 from cockpit.plan.values import format_duration, parse_duration
-
-COMMON_KEYS = ("id", "title", "timeout", "retries", "idempotent")
-
-
-class StepBase(BaseModel):
-    """What every step carries."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, str_strip_whitespace=True)
-
-    side_effects: ClassVar[bool] = False
-    """True for steps that change something on a server: they ask before they run and are journaled."""
-
-    kind: str
-    """Which kind of step: each model narrows it to its own name (the key written in the plan)."""
-    id: StepId
-    """Stable name of the step, used by the journal to resume; default `PHASE-N`."""
-    title: str | None = None
-    timeout: PositiveSeconds | None = None
-    retries: Annotated[int, Field(ge=0, le=100)] = 0
-    idempotent: bool = False
-    """Safe to run again after an interruption whose outcome is unknown."""
-
-    @property
-    def label(self) -> str:
-        """The title, or a one-line description derived from the step's content."""
-        return self.title or self.describe()
-
-    def describe(self) -> str:
-        """A one-line description of what the step does; each kind says it its own way."""
-        return type(self).__name__
 
 
 class ConfirmStep(StepBase):
@@ -78,6 +46,7 @@ class SshStep(StepBase):
     """Runs a command on a plan host over SSH, streaming its output."""
 
     side_effects: ClassVar[bool] = True
+    refers: ClassVar[dict[str, str]] = {"host": "hosts"}
     kind: Literal["ssh"] = "ssh"
     host: Name
     run: Annotated[str, Field(min_length=1)]
@@ -91,6 +60,7 @@ class SshStep(StepBase):
 class WaitDnsStep(StepBase):
     """Waits until every watched (domain, nameserver) pair serves an MX state, or a TTL at most N."""
 
+    refers: ClassVar[dict[str, str]] = {"mx": "mx"}
     kind: Literal["wait_dns"] = "wait_dns"
     mx: Name | None = None
     ttl_at_most: Ttl | None = None
@@ -194,6 +164,7 @@ class DnsUpdateStep(StepBase):
     """Replaces the MX RRset of the plan's domains on a primary nameserver (RFC 2136, TSIG-signed)."""
 
     side_effects: ClassVar[bool] = True
+    refers: ClassVar[dict[str, str]] = {"mx": "mx", "key": "secrets"}
     kind: Literal["dns_update"] = "dns_update"
     server: Endpoint
     key: Name
@@ -212,7 +183,16 @@ class DnsUpdateStep(StepBase):
 
 
 Step = Annotated[
-    ConfirmStep | SshStep | WaitDnsStep | CountdownStep | PortStep | TransferStep | DnsUpdateStep,
+    ConfirmStep
+    | SshStep
+    | WaitDnsStep
+    | CountdownStep
+    | PortStep
+    | TransferStep
+    | DnsUpdateStep
+    | InventoryStep
+    | SyncStep
+    | VerifyStep,
     Field(discriminator="kind"),
 ]
 
@@ -224,7 +204,10 @@ STEP_KINDS: dict[str, type[StepBase]] = {
     "port": PortStep,
     "transfer": TransferStep,
     "dns_update": DnsUpdateStep,
+    "inventory": InventoryStep,
+    "sync": SyncStep,
+    "verify": VerifyStep,
 }
 
-SCALAR_FIELD = {"confirm": "text", "countdown": "wait"}
+SCALAR_FIELD = {"confirm": "text", "countdown": "wait", "inventory": "store"}
 """Kinds that may be written with a scalar (`confirm: Text`, `countdown: 10m`), and the field it fills."""

@@ -9,8 +9,9 @@ from pydantic import BaseModel, ValidationError
 from cockpit.plan.issues import Mark
 from cockpit.plan.located import LocatedData, Path
 from cockpit.plan.models import DnsSettings, Host, Nameserver, Phase, Plan, Secret
+from cockpit.plan.step_base import StepBase
 from cockpit.plan.step_shapes import did_you_mean, phase_label
-from cockpit.plan.steps import STEP_KINDS, StepBase
+from cockpit.plan.steps import STEP_KINDS
 
 _SECRET_HINT = "a secret is never written in the plan; use {file: PATH} or {env: NAME}"
 
