@@ -26,7 +26,7 @@ from typing import Any
 from textual import events
 from textual.pilot import Pilot
 
-from cockpit.engine.clock import SystemClock
+from cockpit.base.clock import SystemClock
 from cockpit.engine.events import EventBus, OutputLine
 from cockpit.engine.journal import JournalWriter
 from cockpit.engine.options import RunOptions

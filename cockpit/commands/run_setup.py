@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cockpit.commands.common import say
-from cockpit.engine.clock import SystemClock
+from cockpit.base.clock import SystemClock
 from cockpit.engine.events import EventBus, Listener
 from cockpit.engine.journal import JournalError
 from cockpit.engine.options import RunOptions

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from cockpit.engine.clock import Clock
+from cockpit.base.clock import Clock
 from cockpit.engine.events import Event, OutputLine, StepProgress
 from cockpit.engine.services import RunServices
 from cockpit.engine.states import StepState

@@ -18,7 +18,7 @@ from typing import Any
 import asyncssh
 
 from cockpit.dns import DiscoveryError, DnsWatcher, Flip, RoundDone, Snapshot, WatchEvent, watch_pairs
-from cockpit.engine.clock import Clock
+from cockpit.base.clock import Clock
 from cockpit.engine.events import DnsFlip, DnsRound, EventBus, Notice
 from cockpit.engine.resume import ResumePoint
 from cockpit.plan import Plan

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from cockpit.engine.clock import Clock
+from cockpit.base.clock import Clock
 from cockpit.engine.events import EventBus, Notice
 from cockpit.engine.journal import (
     JournalError,

@@ -1,4 +1,4 @@
-"""Events the SSH layer emits while work runs, and the clock that stamps them.
+"""Events the SSH layer emits while work runs (stamped by the run's clock, cockpit.base.clock).
 
 Events are frozen dataclasses handed to a synchronous callback (`EventSink`) supplied by the caller, in the
 order they happen. The callback must return quickly and must not raise; the engine forwards each event into
@@ -8,34 +8,15 @@ so a flood of output costs one call per packet, not one per line.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal
+
+from cockpit.base.clock import Clock, SystemClock
+
+__all__ = ["Clock", "EventSink", "OutputLines", "SshEvent", "Stream", "SystemClock", "TransferProgress"]
 
 Stream = Literal["stdout", "stderr"]
-
-
-class Clock(Protocol):
-    """Where time comes from; the engine's clocks fit this shape, so tests can inject a fake one."""
-
-    def now(self) -> float:
-        """Seconds since the epoch: stamps events."""
-        ...
-
-    def monotonic(self) -> float:
-        """Seconds on a clock that never jumps: measures rates."""
-        ...
-
-
-class SystemClock:
-    """The real clocks."""
-
-    def now(self) -> float:
-        return time.time()
-
-    def monotonic(self) -> float:
-        return time.monotonic()
 
 
 @dataclass(frozen=True, slots=True)

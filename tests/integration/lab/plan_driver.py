@@ -8,7 +8,7 @@ import contextlib
 from collections.abc import Callable, Collection
 from pathlib import Path
 
-from cockpit.engine.clock import SystemClock
+from cockpit.base.clock import SystemClock
 from cockpit.engine.events import Event, EventBus, OutputLine, StepChanged
 from cockpit.engine.options import RunOptions
 from cockpit.engine.run import PlanRun

@@ -6,7 +6,7 @@ import asyncio
 
 from cockpit.dns.observation import Status
 from cockpit.dns.query import DirectQuerier
-from cockpit.engine.clock import FakeClock
+from cockpit.base.clock import FakeClock
 from cockpit.lab.dns_secondary import LaggingSecondary
 from cockpit.lab.nameserver import LabNameserver
 from tests.unit.dns.conftest import NEW, pair, zones

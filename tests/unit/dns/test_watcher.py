@@ -6,7 +6,7 @@ import asyncio
 
 from cockpit.dns.events import Flip, RoundDone, StatusChange
 from cockpit.dns.watcher import DnsWatcher
-from cockpit.engine.clock import FakeClock
+from cockpit.base.clock import FakeClock
 from cockpit.lab.nameserver import Behaviour, LabNameserver
 from cockpit.plan.values import MxRecord
 from tests.unit.dns.conftest import NEW, pair

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cockpit.engine.clock import FakeClock
+from cockpit.base.clock import FakeClock
 from cockpit.engine.events import Event, EventBus, StepChanged
 from cockpit.engine.options import RunOptions
 from cockpit.engine.run import PlanRun

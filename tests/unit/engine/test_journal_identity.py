@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cockpit.engine.clock import FakeClock
+from cockpit.base.clock import FakeClock
 from cockpit.engine.events import EventBus
 from cockpit.engine.journal import journal_path, read_journal
 from cockpit.engine.options import RunOptions

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cockpit.engine.clock import FakeClock
+from cockpit.base.clock import FakeClock
 from cockpit.engine.events import Decision, Event, EventBus, Notice, StepChanged
 from cockpit.engine.journal import encode, journal_path, read_journal
 from cockpit.engine.options import RunOptions

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cockpit.engine.clock import FakeClock
+from cockpit.base.clock import FakeClock
 from cockpit.engine.events import Event, EventBus, Notice
 from cockpit.engine.journal import journal_path, read_journal
 from cockpit.engine.options import RunOptions

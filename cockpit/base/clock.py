@@ -1,4 +1,5 @@
-"""Time as the engine sees it, injectable so tests run countdowns and retries without waiting.
+"""Time as every layer sees it (the engine, the DNS watcher, the SSH layer), injectable so tests run countdowns,
+polling rounds and retries without waiting.
 
 Wall-clock time (`now`) stamps events and stores deadlines that survive a restart; monotonic time measures
 durations and timeouts within a run.
