@@ -32,10 +32,12 @@ class PlanLock:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = _describe(_read(fd))
+            pid = _read(fd).get("pid")
             os.close(fd)
+            how = f" (q in its screen, or kill -TERM {pid})" if isinstance(pid, int) else ""
             raise LockHeld(
-                f"this plan is already being run by {holder}; "
-                f"attach to that cockpit, or stop it before starting another ({self.path})"
+                f"this plan is already being run by {holder}: one cockpit per plan; stop that one first{how} — "
+                f"its journal lets this one resume where it stopped ({self.path})"
             ) from None
         previous = _read(fd)
         if previous:

@@ -143,3 +143,14 @@ def test_signals_stop_cleanly_with_their_exit_code(plan: Path, signum: int, code
     records = read_journal(plan.parent / ".cockpit" / "move.yaml.journal").records
     assert records[-1]["type"] == "RunFinished" and records[-1]["exit_code"] == code
     assert lock_is_free(plan.parent / ".cockpit" / "move.yaml.lock")
+
+
+def test_report_of_a_plan_says_where_the_journal_is(plan: Path) -> None:
+    refused = cockpit("report", "move.yaml", cwd=plan.parent)
+    assert refused.returncode == 2
+    assert refused.stderr.count("\n") == 1
+    assert "move.yaml is not a journal (a plan?): its journal would be" in refused.stderr
+    cockpit("run", "move.yaml", "--headless", "--yes", cwd=plan.parent)
+    again = cockpit("report", "move.yaml", cwd=plan.parent)
+    journal = plan.parent / ".cockpit" / "move.yaml.journal"
+    assert f"its journal is {journal}; run: cockpit report {journal}" in again.stderr
