@@ -21,7 +21,7 @@ demo: $(STAMP)
 	$(BIN)/cockpit check sample-plans/*.yaml
 	$(BIN)/cockpit demo $(DEMO_ARGS)
 
-# Real servers the integration tests need (OpenSSH sshd, BIND, tmux); installed only when missing and root.
+# Real servers the integration tests need (OpenSSH sshd, BIND, PowerDNS, tmux); installed only when missing and root.
 servers:
 	@missing=""; \
 	[ -x /usr/sbin/sshd ] || missing="$$missing openssh-server openssh-client"; \
@@ -29,6 +29,7 @@ servers:
 	command -v tsig-keygen >/dev/null 2>&1 || missing="$$missing bind9-utils"; \
 	command -v dig >/dev/null 2>&1 || missing="$$missing bind9-dnsutils"; \
 	command -v tmux >/dev/null 2>&1 || missing="$$missing tmux"; \
+	[ -x /usr/sbin/pdns_server ] && [ -f /usr/share/doc/pdns-backend-sqlite3/schema.sqlite3.sql ] || missing="$$missing pdns-server pdns-backend-sqlite3"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing:$$missing"; \

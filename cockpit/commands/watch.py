@@ -53,6 +53,8 @@ def observation_json(view: PairView, round_number: int) -> dict[str, object]:
         "state": view.state,
         "changed": view.changed,
         "detail": obs.detail,
+        "nsid": obs.nsid,
+        "rrsig_expires": None if obs.rrsig_expires is None else _iso(obs.rrsig_expires),
         "observed_at": _iso(obs.observed_at),
         "round": round_number,
     }

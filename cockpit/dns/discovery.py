@@ -1,7 +1,8 @@
 """Finding the servers to watch: the plan's nameservers resolved to addresses, or the domain's NS records.
 
 Both go through the system resolver (or one the caller passes, as tests do). Every address of a name
-is a server of its own, IPv4 and IPv6 alike: each may serve a different answer.
+is a server of its own, IPv4 and IPv6 alike: each may serve a different answer, and convergence needs
+them all. A lookup that fails (rather than finding nothing) is an error, never a silently shorter list.
 """
 
 from __future__ import annotations
@@ -20,6 +21,11 @@ from cockpit.plan.models import Nameserver
 
 class DiscoveryError(Exception):
     """No server could be found for a domain or a name did not resolve; the message says which."""
+
+
+class IncompleteAddresses(DiscoveryError):
+    """A lookup of a name's addresses timed out, or one family failed while the other answered: some of
+    its addresses may be missing, so it is never skipped the way a name that does not resolve is."""
 
 
 def system_resolver() -> dns.asyncresolver.Resolver:
@@ -43,23 +49,39 @@ def _reason(exc: BaseException) -> str:
 
 
 async def addresses_of(name: str, resolver: dns.asyncresolver.Resolver) -> list[str]:
-    """IPv4 and IPv6 addresses of a host name (either family may be missing, not both)."""
+    """IPv4 and IPv6 addresses of a host name (either family may be missing, not both).
+
+    A family whose lookup failed (timeout, SERVFAIL) is an error even when the other answered: every
+    address is watched, and one left out could serve a stale MX unseen."""
     found: list[str] = []
     problems: list[str] = []
+    failed: list[str] = []
+    timed_out = False
     results = await asyncio.gather(
         *(resolver.resolve(name, rdtype) for rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA)),
         return_exceptions=True,
     )
-    for result in results:
+    for family, result in zip(("A", "AAAA"), results, strict=True):
         if isinstance(result, dns.resolver.Answer):
             found.extend(rdata.to_text() for rdata in result)
+        elif isinstance(result, dns.resolver.NoAnswer | dns.resolver.NXDOMAIN):
+            problems.append(_reason(result))
         elif isinstance(result, dns.exception.DNSException):
             problems.append(_reason(result))
+            failed.append(f"{family} lookup: {_reason(result)}")
+            timed_out = timed_out or isinstance(result, dns.resolver.LifetimeTimeout | dns.exception.Timeout)
         elif isinstance(result, BaseException):
             raise result
-    if not found:
+    if not found and not timed_out:
         raise DiscoveryError(f"cannot resolve {name}: {', '.join(dict.fromkeys(problems)) or 'no address'}")
-    return found
+    if not found:
+        raise IncompleteAddresses(f"cannot resolve {name}: {'; '.join(failed)}")
+    if failed:
+        raise IncompleteAddresses(
+            f"cannot resolve every address of {name}: {'; '.join(failed)} (found {', '.join(found)}; "
+            "each address is watched, so none may be left out)"
+        )
+    return list(dict.fromkeys(found))
 
 
 def _servers(name: str, addresses: Sequence[str], port: int, discovered: bool) -> list[Server]:
@@ -100,6 +122,8 @@ async def discover_servers(
     servers: list[Server] = []
     problems: list[str] = []
     for name, result in zip(names, resolved, strict=True):
+        if isinstance(result, IncompleteAddresses):
+            raise result
         if isinstance(result, DiscoveryError):
             problems.append(str(result))
         elif isinstance(result, BaseException):

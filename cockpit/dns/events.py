@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cockpit.dns.observation import MxEntry, Observation, Pair, Status
+from cockpit.dns.serial_split import NameSerials, serial_splits
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,10 @@ class Snapshot:
 
     def failures(self) -> tuple[PairView, ...]:
         return tuple(view for view in self.pairs if not view.observation.status.authoritative)
+
+    def serial_splits(self) -> list[NameSerials]:
+        """Nameserver names whose addresses served different SOA serials in this round."""
+        return serial_splits(view.observation for view in self.pairs)
 
 
 @dataclass(frozen=True, slots=True)

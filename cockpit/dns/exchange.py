@@ -15,6 +15,7 @@ import secrets
 import socket
 from collections.abc import Callable
 
+import dns.edns
 import dns.message
 import dns.rcode
 import dns.rdatatype
@@ -118,7 +119,8 @@ class UdpChannel:
 
 
 class Exchanger:
-    """Owns the UDP sockets and the pre-built questions (no RD bit, EDNS payload 1232)."""
+    """Owns the UDP sockets and the pre-built questions: no RD bit, EDNS payload 1232, the DO bit (so a
+    signed zone sends its RRSIGs) and an empty NSID option (so each server says which node answered)."""
 
     def __init__(self) -> None:
         self._channels: dict[tuple[str, int], list[UdpChannel]] = {}
@@ -130,7 +132,16 @@ class Exchanger:
         wire = self._templates.get(key)
         if wire is None:
             kind = dns.rdatatype.RdataType.make(rdtype)
-            query = dns.message.make_query(qname, kind, use_edns=0, payload=EDNS_PAYLOAD, flags=0, id=0)
+            query = dns.message.make_query(
+                qname,
+                kind,
+                use_edns=0,
+                payload=EDNS_PAYLOAD,
+                flags=0,
+                id=0,
+                want_dnssec=True,
+                options=[dns.edns.GenericOption(dns.edns.OptionType.NSID, b"")],
+            )
             wire = query.to_wire()
             if len(self._templates) >= _TEMPLATES_MAX:
                 self._templates.clear()

@@ -22,10 +22,14 @@ class Status(enum.StrEnum):
     NETWORK_ERROR = "network-error"
     MALFORMED = "malformed"
     """An answer that could not be parsed, was truncated over TCP too, or answered another question."""
+    BAD_SIGNATURE = "bad-signature"
+    """The zone is signed but the MX answer's RRSIG is missing, expired or not yet valid: validating
+    resolvers reject it, so it never counts as serving any state (the MX it carried is kept for people)."""
 
     @property
     def authoritative(self) -> bool:
-        """The server answered for the zone (ok, nodata, nxdomain); everything else is a failure to watch."""
+        """The server answered for the zone (ok, nodata, nxdomain); everything else, a bad signature
+        included, is a failure to watch."""
         return self in (Status.OK, Status.NODATA, Status.NXDOMAIN)
 
 
@@ -88,9 +92,9 @@ class Observation:
     observed_at: float
     """Seconds since the epoch, from the watcher's clock, when the answer (or the failure) arrived."""
     mx: tuple[MxEntry, ...] = ()
-    """Sorted; empty unless the status is OK."""
+    """Sorted; empty unless the status is OK (or BAD_SIGNATURE: what was served, though unusable)."""
     ttl: int | None = None
-    """TTL of the MX RRset (OK), or of the negative answer's SOA (NODATA, NXDOMAIN)."""
+    """TTL of the MX RRset (OK, BAD_SIGNATURE), or of the negative answer's SOA (NODATA, NXDOMAIN)."""
     serial: int | None = None
     """SOA serial from the same server, asked right after the MX."""
     aa: bool = False
@@ -100,6 +104,14 @@ class Observation:
     """The UDP answer was truncated and the answer came over TCP."""
     detail: str = ""
     """Why it failed, or a note (SOA unavailable), for people."""
+    nsid: str | None = None
+    """The server's NSID (RFC 5001) from the MX answer: which node of an anycast address answered.
+    Printable ASCII as text, anything else as hex (`0x…`); None when the server sent none."""
+    rrsig_expires: float | None = None
+    """Seconds since the epoch when the MX RRset's signature expires (the latest of its RRSIGs); None
+    when the answer carried no RRSIG for the MX."""
+    signed: bool = False
+    """This poll saw the zone signed: an RRSIG on the MX or on the SOA."""
 
     @property
     def domain(self) -> str:

@@ -5,6 +5,11 @@ good — driven by callbacks from the socket layer, so an answer costs no task w
 `concurrency` pairs are being polled at once (each has one question in flight at a time); the rest
 wait their turn in order. A request for a pair already being polled joins that poll: a pair never has
 two questions outstanding. Truncated UDP answers are asked again over TCP and never used.
+
+Signed zones: the questions carry the DO bit, so the RRSIG of the MX comes along. An expired or not yet
+valid RRSIG, or none while the zone is signed (its SOA is, or a server of the domain answered signed
+earlier in the watch), makes the observation BAD_SIGNATURE: validating resolvers would reject that
+answer. Nothing is validated cryptographically; the point is to see a signer that stopped re-signing.
 """
 
 from __future__ import annotations
@@ -16,13 +21,14 @@ import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import dns.rcode
 
 from cockpit.dns.clock import Clock, SystemClock
 from cockpit.dns.exchange import ExchangeError, Exchanger, UdpChannel, ask_tcp, check_answer, network_text
 from cockpit.dns.observation import MxEntry, Observation, Pair, Status
-from cockpit.dns.wire import FLAG_TC, TYPE_CNAME, TYPE_MX, TYPE_NS, TYPE_SOA, Answer
+from cockpit.dns.wire import FLAG_TC, TYPE_CNAME, TYPE_MX, TYPE_NS, TYPE_RRSIG, TYPE_SOA, Answer, Record
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,18 +109,26 @@ class _Poll:
         now = self.querier.clock.now()
         if self.rdtype == TYPE_MX:
             observation = interpret(self.pair, reply, now)
-            if observation.status is not Status.OK:
+            if observation.status not in (Status.OK, Status.BAD_SIGNATURE):
                 self._finish(observation)
                 return
             self.mx = observation
             self._ask(TYPE_SOA)
             return
         assert self.mx is not None
+        mx = self.mx
+        if _soa_signed(reply.answer):
+            mx = dataclasses.replace(mx, signed=True)
+            if mx.status is Status.OK and mx.rrsig_expires is None:
+                mx = dataclasses.replace(
+                    mx, status=Status.BAD_SIGNATURE, detail="no RRSIG on the MX, though the zone's SOA is signed"
+                )
         serial = _serial(reply.answer)
         if serial is None:
-            self._finish(dataclasses.replace(self.mx, detail=f"no SOA serial: {_soa_problem(reply.answer)}"))
+            note = f"no SOA serial: {_soa_problem(reply.answer)}"
+            self._finish(dataclasses.replace(mx, detail=f"{mx.detail}; {note}" if mx.detail else note))
         else:
-            self._finish(dataclasses.replace(self.mx, serial=serial))
+            self._finish(dataclasses.replace(mx, serial=serial))
 
     def _timed_out(self) -> None:
         self.timer = None
@@ -125,14 +139,15 @@ class _Poll:
             return
         self._stop_timer()
         if self.mx is not None:
-            self._finish(dataclasses.replace(self.mx, detail=f"no SOA serial: {detail}"))
+            note = f"no SOA serial: {detail}"
+            self._finish(dataclasses.replace(self.mx, detail=f"{self.mx.detail}; {note}" if self.mx.detail else note))
             return
         rtt = None if status is Status.TIMEOUT else time.perf_counter() - self.started
         self._finish(Observation(self.pair, status, self.querier.clock.now(), rtt=rtt, detail=detail))
 
     def _finish(self, observation: Observation) -> None:
         if not self.future.done():
-            self.future.set_result(observation)
+            self.future.set_result(self.querier.signatures.check(observation))
 
     def _stop_timer(self) -> None:
         if self.timer is not None:
@@ -164,6 +179,7 @@ class DirectQuerier:
         self._inflight: dict[Pair, _Poll] = {}
         self._waiting: deque[_Poll] = deque()
         self._active = 0
+        self.signatures = SignedZones()
 
     def _poll(self, pair: Pair) -> asyncio.Future[Observation]:
         poll = self._inflight.get(pair)
@@ -193,8 +209,12 @@ class DirectQuerier:
         return await asyncio.shield(self._poll(pair))
 
     async def observe_all(self, pairs: Iterable[Pair]) -> list[Observation]:
-        """Poll many pairs (bounded by the concurrency); cancelling this cancels their polls."""
-        return list(await asyncio.gather(*(self._poll(pair) for pair in pairs)))
+        """Poll many pairs (bounded by the concurrency); cancelling this cancels their polls.
+
+        A domain seen signed anywhere in the round makes an unsigned answer of it bad, whatever the order
+        in which the answers arrived."""
+        observations = await asyncio.gather(*(self._poll(pair) for pair in pairs))
+        return [self.signatures.check(observation) for observation in observations]
 
     @property
     def in_flight(self) -> int:
@@ -211,10 +231,67 @@ class DirectQuerier:
         await self.exchanger.close()
 
 
+class SignedZones:
+    """Remembers the domains some server answered signed, so that an unsigned answer for one is bad."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, str] = {}
+        """Domain → the label of the first server that answered it signed."""
+
+    def check(self, observation: Observation) -> Observation:
+        domain = observation.pair.domain
+        if observation.signed:
+            self._seen.setdefault(domain, observation.pair.server.label)
+            return observation
+        seen = self._seen.get(domain)
+        if seen is None or observation.status is not Status.OK:
+            return observation
+        return dataclasses.replace(
+            observation,
+            status=Status.BAD_SIGNATURE,
+            detail=f"no RRSIG on the MX, though {seen} answered for the zone signed",
+        )
+
+
+def nsid_text(raw: bytes | None) -> str | None:
+    """An NSID as people read it: printable ASCII as it is, anything else as hex; None when empty."""
+    if not raw:
+        return None
+    if all(0x20 <= byte < 0x7F for byte in raw):
+        return raw.decode("ascii")
+    return "0x" + raw.hex()
+
+
+def _signatures(answer: Answer, qname: str, rdtype: int) -> list[Record]:
+    return [r for r in answer.answer if r.rdtype == TYPE_RRSIG and r.covered == rdtype and r.name == qname]
+
+
+def _soa_signed(answer: Answer) -> bool:
+    """The SOA answer (or, for a name below the apex, its authority section) carries an RRSIG of the SOA."""
+    return any(r.rdtype == TYPE_RRSIG and r.covered == TYPE_SOA for r in (*answer.answer, *answer.authority))
+
+
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _signature_problem(signatures: list[Record], now: float) -> str | None:
+    """Why no RRSIG of the MX is valid at `now`, or None when one is."""
+    spans = [(r.inception or 0, r.expiration or 0) for r in signatures]
+    if any(start <= now <= end for start, end in spans):
+        return None
+    latest = max(end for _, end in spans)
+    if latest < now:
+        return f"the RRSIG on the MX expired at {_iso(latest)}"
+    return f"the RRSIG on the MX is not valid before {_iso(min(start for start, _ in spans))}"
+
+
 def interpret(pair: Pair, reply: Reply, now: float) -> Observation:
-    """The status, MX set and TTL an MX answer means; the AA flag decides between an answer and lame."""
+    """The status, MX set and TTL an MX answer means; the AA flag decides between an answer and lame,
+    the RRSIGs between a usable answer and a bad signature."""
     answer = reply.answer
     rcode = answer.rcode
+    nsid = nsid_text(answer.nsid)
 
     def build(
         status: Status,
@@ -222,9 +299,23 @@ def interpret(pair: Pair, reply: Reply, now: float) -> Observation:
         mx: tuple[MxEntry, ...] = (),
         ttl: int | None = None,
         serial: int | None = None,
+        rrsig_expires: float | None = None,
+        signed: bool = False,
     ) -> Observation:
         return Observation(
-            pair, status, now, mx=mx, ttl=ttl, serial=serial, aa=answer.aa, rtt=reply.rtt, tcp=reply.tcp, detail=detail
+            pair,
+            status,
+            now,
+            mx=mx,
+            ttl=ttl,
+            serial=serial,
+            aa=answer.aa,
+            rtt=reply.rtt,
+            tcp=reply.tcp,
+            detail=detail,
+            nsid=nsid,
+            rrsig_expires=rrsig_expires,
+            signed=signed,
         )
 
     if rcode == dns.rcode.SERVFAIL:
@@ -241,9 +332,18 @@ def interpret(pair: Pair, reply: Reply, now: float) -> Observation:
     qname = pair.domain + "."
     records = [r for r in answer.answer if r.name == qname and r.mx is not None]
     if not records:
-        return build(Status.NODATA, _nodata_detail(answer, qname), ttl=negative_ttl, serial=serial)
+        signed = any(r.rdtype == TYPE_RRSIG for r in answer.authority)
+        return build(Status.NODATA, _nodata_detail(answer, qname), ttl=negative_ttl, serial=serial, signed=signed)
     entries = tuple(sorted({r.mx for r in records if r.mx is not None}))
-    return build(Status.OK, mx=entries, ttl=min(r.ttl for r in records))
+    ttl = min(r.ttl for r in records)
+    signatures = _signatures(answer, qname, TYPE_MX)
+    if not signatures:
+        return build(Status.OK, mx=entries, ttl=ttl)
+    expires = float(max(r.expiration or 0 for r in signatures))
+    problem = _signature_problem(signatures, now)
+    if problem is not None:
+        return build(Status.BAD_SIGNATURE, problem, mx=entries, ttl=ttl, rrsig_expires=expires, signed=True)
+    return build(Status.OK, mx=entries, ttl=ttl, rrsig_expires=expires, signed=True)
 
 
 def _negative(answer: Answer) -> tuple[int | None, int | None]:

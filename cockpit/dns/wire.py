@@ -1,9 +1,10 @@
 """A small, strict reader of DNS answers: header, question, and the records the watcher needs.
 
 dnspython's general parser costs ~90 µs per answer; a round of 200 domains × 2 servers × 2 questions
-would spend most of its time there. This reader keeps to what an MX poll needs (MX, SOA, NS, CNAME
-rdata; other records are skipped but bounds-checked), rejects anything out of bounds, looping
-compression pointers and trailing bytes, and is checked against dnspython by a property test.
+would spend most of its time there. This reader keeps to what an MX poll needs (MX, SOA, NS, CNAME and
+RRSIG rdata, the NSID option of the OPT record; other records are skipped but bounds-checked), rejects
+anything out of bounds, looping compression pointers and trailing bytes, and is checked against
+dnspython by a property test.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ TYPE_CNAME = 5
 TYPE_SOA = 6
 TYPE_MX = 15
 TYPE_OPT = 41
+TYPE_RRSIG = 46
+OPTION_NSID = 3
 CLASS_IN = 1
 FLAG_QR = 0x8000
 FLAG_AA = 0x0400
@@ -46,6 +49,12 @@ class Record:
     """SOA records only."""
     target: str | None = None
     """NS and CNAME records: the name they point to."""
+    covered: int | None = None
+    """RRSIG records: the type the signature covers."""
+    inception: int | None = None
+    """RRSIG records: the start of the validity period, seconds since the epoch (RFC 4034 3.1.5)."""
+    expiration: int | None = None
+    """RRSIG records: the end of the validity period, seconds since the epoch."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +67,8 @@ class Answer:
     qclass: int | None
     answer: tuple[Record, ...]
     authority: tuple[Record, ...]
+    nsid: bytes | None = None
+    """The server's NSID option (RFC 5001) when it sent one, possibly empty."""
 
     @property
     def aa(self) -> bool:
@@ -145,7 +156,7 @@ def _record(data: bytes, pos: int, qname: str | None) -> tuple[Record, int]:
     stop = start + rdlength
     if stop > len(data):
         raise WireError("record data runs past the end")
-    mx = serial = target = None
+    mx = serial = target = covered = inception = expiration = None
     if rdtype == TYPE_MX and rdclass == CLASS_IN:
         if rdlength < 3:
             raise WireError("MX record too short")
@@ -162,7 +173,30 @@ def _record(data: bytes, pos: int, qname: str | None) -> tuple[Record, int]:
         target, after = read_name(data, start)
         if after != stop:
             raise WireError("NS/CNAME record length mismatch")
-    return Record(name, rdtype, rdclass, ttl, mx, serial, target), stop
+    elif rdtype == TYPE_RRSIG:
+        if rdlength < 19:
+            raise WireError("RRSIG record too short")
+        covered = int.from_bytes(data[start : start + 2], "big")
+        expiration, inception = struct.unpack_from("!II", data, start + 8)
+        if skip_name(data, start + 18) > stop:
+            raise WireError("RRSIG signer name runs past the record")
+    return Record(name, rdtype, rdclass, ttl, mx, serial, target, covered, inception, expiration), stop
+
+
+def _nsid(data: bytes, start: int, stop: int) -> bytes | None:
+    """The NSID option's data in an OPT record's rdata (`start`..`stop`: a list of code, length, data)."""
+    found = None
+    while start < stop:
+        if start + 4 > stop:
+            raise WireError("EDNS option header runs past the record")
+        code, length = struct.unpack_from("!HH", data, start)
+        start += 4
+        if start + length > stop:
+            raise WireError("EDNS option data runs past the record")
+        if code == OPTION_NSID:
+            found = data[start : start + length]
+        start += length
+    return found
 
 
 def parse_answer(data: bytes) -> Answer:
@@ -182,13 +216,16 @@ def parse_answer(data: bytes) -> Answer:
         pos += 4
     sections: list[list[Record]] = [[], [], []]
     rcode = flags & 0xF
+    nsid = None
     for index, count in enumerate((ancount, nscount, arcount)):
         for _ in range(count):
+            start = pos
             record, pos = _record(data, pos, qname)
             if record.rdtype == TYPE_OPT and index == 2:
                 extended = (record.ttl >> 24) & 0xFF
                 rcode |= extended << 4
+                nsid = _nsid(data, skip_name(data, start) + 10, pos)
             sections[index].append(record)
     if pos != len(data):
         raise WireError(f"{len(data) - pos} trailing bytes")
-    return Answer(qid, flags, rcode, qname, qtype, qclass, tuple(sections[0]), tuple(sections[1]))
+    return Answer(qid, flags, rcode, qname, qtype, qclass, tuple(sections[0]), tuple(sections[1]), nsid)

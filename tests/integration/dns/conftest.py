@@ -1,8 +1,9 @@
-"""A real BIND primary and secondary on loopback ports, each in its own directory with `controls { };`.
+"""A real BIND primary and secondary on loopback ports, each in its own directory with `controls { };`,
+and a real PowerDNS Authoritative with its HTTP API (the DNS provider of the lexicon tests).
 
 The primary takes TSIG-signed updates and does not NOTIFY: the secondary keeps serving the old MX until
 the test sends the NOTIFY itself — a real "not yet propagated" nameserver, on cue.
-Under CI=true a missing `named` fails the tests instead of skipping them.
+Under CI=true a missing `named` or `pdns_server` fails the tests instead of skipping them.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ import dns.opcode
 import dns.query
 import dns.rdatatype
 import pytest
+
+from cockpit.lab.pdns_server import PowerDnsServer, pdns_missing
+from tests.integration.dns.http_front import HttpFront
 
 NAMED = shutil.which("named") or ("/usr/sbin/named" if Path("/usr/sbin/named").exists() else None)
 KEY_NAME = "cockpit-key"
@@ -176,3 +180,49 @@ zone "{ZONE}" {{
         _stop(primary)
         if secondary is not None:
             _stop(secondary)
+
+
+PDNS_ZONE = "example.test"
+
+
+def require(missing: str | None, install: str) -> None:
+    """Skip without a server program, or fail under CI=true, where every real server must be present."""
+    if missing is None:
+        return
+    message = f"{missing} is not installed; {install}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message} (CI=true: these tests must run)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def pdns_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The database of zone example.test made once per module: each test's server starts from a copy."""
+    require(pdns_missing(), "`make servers` installs pdns-server and pdns-backend-sqlite3")
+    template = PowerDnsServer(tmp_path_factory.mktemp("pdns-template"))
+    template.create_zone(PDNS_ZONE, serial=100, records=[("@", "MX", 3600, "10 mail.old-host.net.")])
+    return template.database
+
+
+@pytest.fixture
+def pdns(pdns_database: Path, tmp_path: Path) -> Iterator[PowerDnsServer]:
+    """PowerDNS with zone example.test: MX 10 mail.old-host.net. (TTL 3600), SOA serial 100."""
+    server = PowerDnsServer(tmp_path / "pdns")
+    server.root.mkdir()
+    shutil.copyfile(pdns_database, server.database)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def front(pdns: PowerDnsServer) -> Iterator[HttpFront]:
+    """An HTTP server between lexicon and the PowerDNS API, for 429s and silence on cue."""
+    server = HttpFront(pdns.api_url)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -5,11 +5,17 @@ from __future__ import annotations
 import dns.asyncresolver
 import pytest
 
-from cockpit.dns.discovery import DiscoveryError, discover_servers, resolve_nameservers, watch_pairs
+from cockpit.dns.discovery import (
+    DiscoveryError,
+    IncompleteAddresses,
+    discover_servers,
+    resolve_nameservers,
+    watch_pairs,
+)
 from cockpit.dns.observation import Status
 from cockpit.dns.query import DirectQuerier
 from cockpit.lab.dns_zone import LabZone
-from cockpit.lab.nameserver import LabNameserver
+from cockpit.lab.nameserver import Behaviour, LabNameserver
 from cockpit.plan.models import Nameserver
 
 
@@ -75,3 +81,17 @@ async def test_discovery_failures_say_what_failed(authority: LabNameserver) -> N
         await discover_servers("broken.example", _resolver(authority))
     with pytest.raises(DiscoveryError, match=r"cannot resolve ns9\.example\.com"):
         await resolve_nameservers((Nameserver(name="ns9.example.com"),), _resolver(authority))
+
+
+async def test_a_nameserver_whose_addresses_time_out_is_an_error_not_a_shorter_list() -> None:
+    zones = [
+        LabZone.build("example.com", mx=[(10, "mail.example.net.")], ns=["ns1", "ns2.slow.example."],
+                      addresses={"ns1": "127.0.0.1"}),
+        LabZone.build("slow.example", addresses={"ns2": "127.0.0.1"}),
+    ]  # fmt: skip
+    async with LabNameserver(zones) as ns:
+        ns.behave(Behaviour.SILENT, "slow.example")
+        resolver = _resolver(ns)
+        resolver.lifetime = 0.3
+        with pytest.raises(IncompleteAddresses, match=r"cannot resolve ns2\.slow\.example\.: A lookup: "):
+            await discover_servers("example.com", resolver)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+from cockpit.base.clock import FakeClock
 from cockpit.dns.observation import Status
 from cockpit.dns.query import DirectQuerier
-from cockpit.base.clock import FakeClock
 from cockpit.lab.dns_secondary import LaggingSecondary
 from cockpit.lab.nameserver import LabNameserver
 from tests.unit.dns.conftest import NEW, pair, zones

@@ -62,6 +62,7 @@ def test_once_json_lines(threaded_lab: ThreadedLab) -> None:
     assert record["ttl"] == 3600 and record["serial"] == 1 and record["aa"] is True
     assert isinstance(record["rtt_ms"], float) and record["state"] is None
     assert record["observed_at"].endswith("Z") and record["nameserver"] == f"127.0.0.1:{threaded_lab.ns.port}"
+    assert record["nsid"] is None and record["rrsig_expires"] is None, "the lab neither names itself nor signs"
 
 
 def test_once_exits_1_when_a_pair_fails(threaded_lab: ThreadedLab) -> None:

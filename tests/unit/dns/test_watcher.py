@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+from cockpit.base.clock import FakeClock
 from cockpit.dns.events import Flip, RoundDone, StatusChange
 from cockpit.dns.watcher import DnsWatcher
-from cockpit.base.clock import FakeClock
 from cockpit.lab.nameserver import Behaviour, LabNameserver
 from cockpit.plan.values import MxRecord
 from tests.unit.dns.conftest import NEW, pair
