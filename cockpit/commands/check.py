@@ -10,6 +10,7 @@ import click
 
 from cockpit.commands.common import EXIT_BAD_INPUT, say
 from cockpit.plan import Plan, PlanError, PlanFileError, load_plan
+from cockpit.plan.advice import plan_advice
 
 EXIT_UNREACHABLE = 1
 
@@ -55,6 +56,8 @@ def check(plans: tuple[str, ...], online: bool) -> None:
             bad = True
             continue
         say(f"{path}: ok — {loaded.plan.name}: {summary(loaded.plan)}")
+        for advice in plan_advice(loaded.plan):
+            say(f"{path}: warning: {advice}")
         if online and not _online(path, loaded.plan, loaded.path.resolve().parent):
             unreachable = True
     if bad:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cockpit.commands.common import say
 from cockpit.base.clock import SystemClock
+from cockpit.commands.common import say
 from cockpit.engine.events import EventBus, Listener
 from cockpit.engine.journal import JournalError
 from cockpit.engine.options import RunOptions
@@ -47,5 +47,5 @@ def open_run(
     except (SessionRefused, JournalError) as exc:
         say(f"cockpit {command}: {exc}", err=True)
         return None
-    services.resume = session.resume
+    services.resume_from(session.resume)
     return OpenRun(clock, bus, services, session)

@@ -149,6 +149,16 @@ class DnsFlip(Event):
 
 
 @dataclass(frozen=True)
+class DnsTtl(Event):
+    """A (domain, nameserver) pair served its MX with another TTL (or was seen for the first time)."""
+
+    domain: str
+    nameserver: str
+    before: int | None
+    after: int
+
+
+@dataclass(frozen=True)
 class DnsRound(Event):
     """One polling round of every pair, as the DNS layer's frozen snapshot."""
 

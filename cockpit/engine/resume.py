@@ -36,6 +36,8 @@ class ResumePoint:
     countdowns: dict[str, CountdownRecord] = field(default_factory=dict)
     """step id → the deadline of an unfinished countdown."""
     flips: list[dict[str, Any]] = field(default_factory=list)
+    ttls: list[dict[str, Any]] = field(default_factory=list)
+    """Journaled DnsTtl records: what TTL each pair served, for `countdown: former_ttl` after a restart."""
     plan_sha256: str | None = None
     """The digest of the plan the journal's last run ran."""
     runs: int = 0
@@ -138,6 +140,8 @@ def resume_point(records: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> 
             )
         elif kind == "DnsFlip":
             point.flips.append(record)
+        elif kind == "DnsTtl":
+            point.ttls.append(record)
     ids_by_key = {key: step_id for step_id, key in point.keys.items()}
     for key, (state, attempt, detail) in last.items():
         step_id = ids_by_key.get(key) or _orphan_id(key)

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from cockpit.engine.auto_answers import Automatic, StopHere, automatic_answer
 from cockpit.base.clock import Clock
+from cockpit.engine.auto_answers import Automatic, StopHere, automatic_answer
 from cockpit.engine.context import StepContext, StepFailed, StepSkipped, bounded
 from cockpit.engine.events import Asking, Decision, EventBus, Notice, RunFinished, RunStarted, StepChanged, StepIntent
 from cockpit.engine.journal import JournalError

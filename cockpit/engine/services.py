@@ -17,10 +17,11 @@ from typing import Any
 
 import asyncssh
 
-from cockpit.dns import DiscoveryError, DnsWatcher, Flip, RoundDone, Snapshot, WatchEvent, watch_pairs
 from cockpit.base.clock import Clock
-from cockpit.engine.events import DnsFlip, DnsRound, EventBus, Notice
+from cockpit.dns import DiscoveryError, DnsWatcher, Flip, RoundDone, Snapshot, WatchEvent, watch_pairs
+from cockpit.engine.events import DnsFlip, DnsRound, DnsTtl, EventBus, Notice
 from cockpit.engine.resume import ResumePoint
+from cockpit.engine.ttl_history import FormerTtl, TtlHistory
 from cockpit.plan import Plan
 from cockpit.ssh import HostConnections, PassphrasePrompt, SshError
 
@@ -48,6 +49,9 @@ class RunServices:
     _watch_task: asyncio.Task[None] | None = field(default=None, init=False)
     _round: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _remove_listener: Any = field(default=None, init=False)
+    _ttls: dict[tuple[str, str], int] = field(default_factory=dict, init=False)
+    """The MX TTL each pair served at its latest observation in this run."""
+    ttl_history: TtlHistory = field(default_factory=TtlHistory, init=False)
 
     # ----------------------------------------------------------------- lifetime
 
@@ -122,8 +126,44 @@ class RunServices:
                 )
             )
         elif isinstance(event, RoundDone):
+            self._ttl_changes(event.snapshot)
             self.bus.publish(DnsRound(self.clock.now(), event.snapshot))
             self._wake_waiters()
+
+    def _ttl_changes(self, snapshot: Snapshot) -> None:
+        """Journal each pair's MX TTL when it is first seen and whenever it changes (for former_ttl)."""
+        for view in snapshot.pairs:
+            observation = view.observation
+            if not observation.status.authoritative or observation.ttl is None:
+                continue
+            pair = (view.pair.domain, view.pair.server.label)
+            before = self._ttls.get(pair)
+            if before == observation.ttl:
+                continue
+            self._ttls[pair] = observation.ttl
+            at = snapshot.finished_at
+            self.ttl_history.record(pair[0], pair[1], before, observation.ttl, at)
+            self.bus.publish(DnsTtl(at, pair[0], pair[1], before, observation.ttl))
+
+    def resume_from(self, point: ResumePoint) -> None:
+        """Take what the journal of earlier runs knows: countdown deadlines, flips, the TTLs pairs served."""
+        self.resume = point
+        for record in point.ttls:
+            domain, nameserver = str(record.get("domain")), str(record.get("nameserver"))
+            before, after = record.get("before"), record.get("after")
+            if isinstance(after, int):
+                self.ttl_history.record(domain, nameserver, before if isinstance(before, int) else None, after,
+                                        float(record.get("at", 0.0)))  # fmt: skip
+                self._ttls[(domain, nameserver)] = after
+
+    def former_ttl(self) -> FormerTtl:
+        """For `countdown: former_ttl`: when the copies cached before the TTL was lowered to the plan's `ttl`
+        have all expired (this run's observations and the journal's of earlier runs)."""
+        if self.plan.ttl is None:
+            return FormerTtl(None, 0.0, "former_ttl needs the plan's 'ttl' (the lowered TTL)")
+        if not self._ttls:
+            return FormerTtl(None, 0.0, self.dns_problem or "no MX TTL observed yet")
+        return self.ttl_history.former_ttl(self.plan.ttl)
 
     def _wake_waiters(self) -> None:
         self._round.set()

@@ -132,10 +132,9 @@ _PHASES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             (
                 "normal-ttl-wait",
                 """\
-      # A cache may still hold the MX with its former TTL: wait that long once, then every cache has the low one.
-      - countdown: ${normal_ttl}s
-        id: normal-ttl-wait
-        title: Wait one former MX TTL ($normal_ttl s)""",
+      # A cache may still hold the MX with its former TTL: wait that out once, then every cache has the low one.
+      - countdown: former_ttl
+        id: normal-ttl-wait""",
             ),
             (
                 "create-store",

@@ -8,6 +8,7 @@ from cockpit.plan.mail_steps import InventoryStep, SyncStep, VerifyStep
 from cockpit.plan.models import DnsSettings, Host, Nameserver, Phase, Plan, Secret, Store
 from cockpit.plan.step_base import StepBase
 from cockpit.plan.steps import (
+    FORMER_TTL,
     OLD_TTL,
     ConfirmStep,
     CountdownStep,
@@ -22,6 +23,7 @@ from cockpit.plan.steps import (
 from cockpit.plan.values import HostPort, MxRecord
 
 __all__ = [
+    "FORMER_TTL",
     "OLD_TTL",
     "ConfirmStep",
     "CountdownStep",

@@ -75,6 +75,8 @@ def check_references(located: LocatedData) -> list[tuple[Mark, str]]:
                 kind in ("sync", "verify") and isinstance(step.get("from"), str) and step.get("from") == step.get("to")
             ):
                 problem((*base, "to"), f"'from' and 'to' name the same store '{step.get('to')}'")
+            elif kind == "countdown" and step.get("wait") == "former_ttl" and data.get("ttl") is None:
+                problem(base, "countdown: former_ttl needs the plan's 'ttl' (the TTL the MX was lowered to)")
             elif kind == "dns_update":
                 if step.get("ttl") is None and data.get("ttl") is None:
                     problem(base, "dns_update needs 'ttl' (or set the plan's 'ttl')")

@@ -78,23 +78,25 @@ class WaitDnsStep(StepBase):
 
 
 OLD_TTL = "old_ttl"
+FORMER_TTL = "former_ttl"
 
 
 def _wait(value: object) -> object:
-    if value == OLD_TTL:
+    if value in (OLD_TTL, FORMER_TTL):
         return value
     return parse_duration(value)
 
 
 CountdownWait = Annotated[
-    float | Literal["old_ttl"],
+    float | Literal["old_ttl", "former_ttl"],
     BeforeValidator(_wait),
-    WithJsonSchema({"anyOf": [{"const": OLD_TTL}, DURATION_SCHEMA]}),
+    WithJsonSchema({"anyOf": [{"const": OLD_TTL}, {"const": FORMER_TTL}, DURATION_SCHEMA]}),
 ]
 
 
 class CountdownStep(StepBase):
-    """Waits a fixed time, or `old_ttl`: the largest TTL the old MX had on any nameserver before the flip."""
+    """Waits a fixed time; `old_ttl`: the largest TTL the old MX had on any nameserver before the flip;
+    `former_ttl`: the TTL the MX had before it was lowered to the plan's `ttl` (what caches may still hold)."""
 
     kind: Literal["countdown"] = "countdown"
     wait: CountdownWait
@@ -102,6 +104,8 @@ class CountdownStep(StepBase):
     def describe(self) -> str:
         if self.wait == OLD_TTL:
             return "Wait one old MX TTL"
+        if self.wait == FORMER_TTL:
+            return "Wait out the MX TTL from before it was lowered"
         assert isinstance(self.wait, float)
         return f"Wait {format_duration(self.wait)}"
 

@@ -9,8 +9,9 @@ import asyncio
 from cockpit.engine.context import StepContext, StepFailed
 from cockpit.engine.events import CountdownSet, CountdownTick
 from cockpit.engine.kinds.base import KindOf
+from cockpit.engine.services import DnsUnavailable
 from cockpit.engine.states import StepState
-from cockpit.plan import CountdownStep, Plan, WaitDnsStep
+from cockpit.plan import FORMER_TTL, CountdownStep, Plan, WaitDnsStep
 from cockpit.plan.values import format_duration
 
 TICK = 1.0
@@ -54,6 +55,16 @@ class CountdownKind(KindOf[CountdownStep]):
             self.total = step.wait
             self.deadline = ctx.clock.now() + step.wait
             self.why = f"{format_duration(step.wait)} as planned"
+        elif step.wait == FORMER_TTL:
+            try:
+                await ctx.services.next_snapshot(0.0)  # at least one round of observations
+            except DnsUnavailable as exc:
+                raise StepFailed(str(exc)) from None
+            former = ctx.services.former_ttl()
+            if former.ttl is None:
+                raise StepFailed(former.detail)
+            self.total, self.deadline = float(former.ttl), former.until
+            self.why = former.detail
         else:  # old_ttl
             ttl, since, what = ctx.services.old_ttl(flip_target(ctx.plan, step.id))
             if ttl is None:

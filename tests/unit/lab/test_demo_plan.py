@@ -44,7 +44,7 @@ def test_a_rendering_carries_the_actual_ports_and_durations() -> None:
     assert ports == {"parking-refuses": ("127.0.0.3", 40005), "new-mta-listens": ("127.0.0.4", 40005)}
     assert plan.ttl == 1 and plan.dns.interval == pytest.approx(0.1)
     waits = [step.wait for _, step in plan.steps() if isinstance(step, CountdownStep)]
-    assert waits == [2.0, "old_ttl"]
+    assert waits == ["former_ttl", "old_ttl"]
 
 
 def test_a_reckless_plan_leaves_out_the_waits_and_the_forwarding() -> None:
