@@ -8,7 +8,6 @@ modules: loading dns-lexicon and requests costs ~0.15 s that the watcher and the
 from __future__ import annotations
 
 from cockpit.dns.classify import MIXED, OTHER, MxStates, classify, classify_mx
-from cockpit.dns.clock import Clock, SystemClock
 from cockpit.dns.discovery import (
     DiscoveryError,
     IncompleteAddresses,
@@ -41,7 +40,6 @@ from cockpit.dns.watcher import DnsWatcher, Subscription
 __all__ = [
     "MIXED",
     "OTHER",
-    "Clock",
     "DirectQuerier",
     "DiscoveryError",
     "DnsWatcher",
@@ -71,7 +69,6 @@ __all__ = [
     "Status",
     "StatusChange",
     "Subscription",
-    "SystemClock",
     "TsigKey",
     "TsigKeyError",
     "UpdateResult",

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TypeVar, cast
 
+from cockpit.base.clock import Clock, SystemClock
 from cockpit.dns.blocking_call import run_blocking
-from cockpit.dns.clock import Clock, SystemClock
 from cockpit.dns.lexicon_options import check_provider_options, credential_options
 from cockpit.dns.lexicon_session import CallFailure, CallResult, LexiconSession, ListedMx
 from cockpit.dns.mx_rrset import (

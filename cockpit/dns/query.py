@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 
 import dns.rcode
 
-from cockpit.dns.clock import Clock, SystemClock
+from cockpit.base.clock import Clock, SystemClock
 from cockpit.dns.exchange import ExchangeError, Exchanger, UdpChannel, ask_tcp, check_answer, network_text
 from cockpit.dns.observation import MxEntry, Observation, Pair, Status
 from cockpit.dns.wire import FLAG_TC, TYPE_CNAME, TYPE_MX, TYPE_NS, TYPE_RRSIG, TYPE_SOA, Answer, Record

@@ -17,8 +17,8 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Self
 
+from cockpit.base.clock import Clock, SystemClock
 from cockpit.dns.classify import MxStates, classify
-from cockpit.dns.clock import Clock, SystemClock
 from cockpit.dns.events import Flip, PairView, RoundDone, Snapshot, StatusChange, WatchEvent
 from cockpit.dns.history import History
 from cockpit.dns.observation import Pair

@@ -10,7 +10,7 @@ import asyncio
 
 import dns.name
 
-from cockpit.dns.clock import Clock, SystemClock
+from cockpit.base.clock import Clock, SystemClock
 from cockpit.lab.dns_zone import LabZone
 from cockpit.lab.nameserver import LabNameserver
 
