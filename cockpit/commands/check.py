@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from cockpit.commands.common import EXIT_BAD_INPUT, say
+from cockpit.commands.provider_checks import PLAN_CHECKS
 from cockpit.plan import Plan, PlanError, PlanFileError, load_plan
 from cockpit.plan.advice import plan_advice
 
@@ -45,7 +46,7 @@ def check(plans: tuple[str, ...], online: bool) -> None:
     unreachable = False
     for path in plans:
         try:
-            loaded = load_plan(path)
+            loaded = load_plan(path, checks=PLAN_CHECKS)
         except PlanFileError as exc:
             say(str(exc), err=True)
             bad = True

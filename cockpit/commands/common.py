@@ -7,6 +7,7 @@ import sys
 import click
 
 from cockpit.base.safe_text import visible
+from cockpit.commands.provider_checks import PLAN_CHECKS
 from cockpit.plan import PlanError, PlanFile, PlanFileError, load_plan
 
 EXIT_BAD_INPUT = 2
@@ -26,7 +27,7 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
 def load_plan_or_exit(path: str) -> PlanFile:
     """The loaded plan, or every problem on stderr (`PLAN:LINE:COL: message`) and exit 2."""
     try:
-        return load_plan(path)
+        return load_plan(path, checks=PLAN_CHECKS)
     except PlanFileError as exc:
         fail(str(exc))
     except PlanError as exc:

@@ -11,8 +11,11 @@ import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
-from cockpit.dns import DiscoveryError, DnsWatcher, TsigKeyError, load_tsig_key, watch_pairs
+from cockpit.dns import DiscoveryError, DnsWatcher, MxChangeError, TsigKeyError, load_tsig_key, watch_pairs
+from cockpit.dns.mx_rrset import mx_text
 from cockpit.dns.update import PrimaryAddressError, primary_address, read_serial
+from cockpit.engine.context import StepFailed
+from cockpit.engine.kinds.dns_update import provider_editor
 from cockpit.plan import DnsUpdateStep, Plan
 from cockpit.plan.secret_values import SecretError, read_secret
 from cockpit.ssh import HostConnections, PassphrasePrompt, SshError
@@ -25,7 +28,7 @@ SERIAL_TIMEOUT = 5.0
 class Finding:
     ok: bool
     area: str
-    """dns, ssh, secret or primary."""
+    """dns, ssh, secret, primary or provider."""
     text: str
 
     def line(self) -> str:
@@ -34,8 +37,10 @@ class Finding:
 
 async def online_findings(plan: Plan, base_dir: Path, passphrase: PassphrasePrompt | None) -> list[Finding]:
     """Every check, in a stable order: nameservers, hosts, secrets, primaries."""
-    dns, ssh, primaries = await asyncio.gather(_nameservers(plan), _hosts(plan, base_dir, passphrase), _primaries(plan))
-    return [*dns, *ssh, *_secrets(plan, base_dir), *primaries]
+    dns, ssh, primaries, providers = await asyncio.gather(
+        _nameservers(plan), _hosts(plan, base_dir, passphrase), _primaries(plan), _providers(plan, base_dir)
+    )
+    return [*dns, *ssh, *_secrets(plan, base_dir), *primaries, *providers]
 
 
 async def _nameservers(plan: Plan) -> list[Finding]:
@@ -108,7 +113,7 @@ def _secrets(plan: Plan, base_dir: Path) -> list[Finding]:
 async def _primaries(plan: Plan) -> list[Finding]:
     seen: dict[tuple[str, int, str], None] = {}
     for _, step in plan.steps():
-        if isinstance(step, DnsUpdateStep):
+        if isinstance(step, DnsUpdateStep) and step.server is not None:
             for domain in step.domains or plan.domains:
                 seen[(step.server.host, step.server.port or 53, step.zone or domain)] = None
 
@@ -122,5 +127,31 @@ async def _primaries(plan: Plan) -> list[Finding]:
         if serial is None:
             return Finding(False, "primary", f"{label}: no SOA over TCP within {SERIAL_TIMEOUT:g} s")
         return Finding(True, "primary", f"{label}: answers over TCP, serial {serial} (no update sent)")
+
+    return list(await asyncio.gather(*(one(*key) for key in seen)))
+
+
+async def _providers(plan: Plan, base_dir: Path) -> list[Finding]:
+    """The MX each provider-routed dns_update would replace, listed through the provider's API (read only)."""
+    seen: dict[tuple[str, str, str], None] = {}
+    for _, step in plan.steps():
+        if isinstance(step, DnsUpdateStep) and step.provider is not None:
+            for domain in step.domains or plan.domains:
+                seen[(step.provider, step.zone or domain, domain)] = None
+
+    async def one(name: str, zone: str, domain: str) -> Finding:
+        label = f"provider {name} zone {zone}"
+        try:
+            editor = provider_editor(plan, name, base_dir=base_dir)
+            rrset = await editor.list_mx(zone, domain)
+        except StepFailed as exc:
+            return Finding(False, "provider", f"{label}: {exc}")
+        except MxChangeError as exc:
+            return Finding(False, "provider", f"{label}: {exc.message}")
+        ttl = f" (TTL {rrset.ttl})" if rrset.ttl is not None else ""
+        shown = f"{domain} " if domain != zone else ""
+        return Finding(
+            True, "provider", f"{label}: {shown}MX {mx_text(rrset.records)}{ttl} via {rrset.via} (nothing sent)"
+        )
 
     return list(await asyncio.gather(*(one(*key) for key in seen)))

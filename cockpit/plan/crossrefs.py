@@ -83,6 +83,11 @@ def check_references(located: LocatedData) -> list[tuple[Mark, str]]:
                 for d_index, domain in enumerate(_list(step.get("domains"))):
                     if isinstance(domain, str) and domain.lower().rstrip(".") not in domains:
                         problem((*base, "domains", d_index), f"domain '{domain}' is not one of the plan's domains")
+    providers = data.get("providers")
+    for name, provider in providers.items() if isinstance(providers, dict) else ():
+        for option, value in provider.items() if isinstance(provider, dict) else ():
+            if isinstance(value, dict) and "secret" in value:
+                ref(("providers", name, option, "secret"), value["secret"], sections["secrets"], "secret", "secrets")
     stores = data.get("stores")
     for name, store in stores.items() if isinstance(stores, dict) else ():
         if isinstance(store, dict):
@@ -91,7 +96,7 @@ def check_references(located: LocatedData) -> list[tuple[Mark, str]]:
     return found
 
 
-NOUNS = {"hosts": "host", "mx": "MX state", "secrets": "secret", "stores": "store"}
+NOUNS = {"hosts": "host", "mx": "MX state", "secrets": "secret", "stores": "store", "providers": "DNS provider"}
 """The plan sections a step may name an entry of, and what an entry is called."""
 
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from cockpit.plan.crossrefs import check_references
 from cockpit.plan.issues import Mark, PlanError, PlanIssue
 from cockpit.plan.located import LocatedData, TooLarge, to_data
+from cockpit.plan.located import Path as DataPath
 from cockpit.plan.models import Plan
 from cockpit.plan.step_shapes import normalize_steps
 from cockpit.plan.validation import describe_errors
@@ -19,6 +22,10 @@ from cockpit.plan.yaml_tree import ScalarNode, YamlSyntaxError, parse_tree
 
 MAX_BYTES = 1024 * 1024
 """A plan is a few kilobytes; a larger file is refused before YAML parsing begins."""
+
+
+PlanCheck = Callable[[dict[str, Any]], list[tuple[DataPath, str]]]
+"""A check from a layer above the plan's: normalized plan data in, (path in the data, message) out."""
 
 
 @dataclass(frozen=True)
@@ -37,8 +44,9 @@ class PlanFileError(Exception):
         super().__init__(f"{source}: {message}")
 
 
-def load_plan(path: str | os.PathLike[str]) -> PlanFile:
-    """Read and validate a plan file; raises PlanFileError or PlanError."""
+def load_plan(path: str | os.PathLike[str], *, checks: Sequence[PlanCheck] = ()) -> PlanFile:
+    """Read and validate a plan file; raises PlanFileError or PlanError. `checks` add what the plan layer
+    cannot know (a DNS provider's options): their problems are located like every other."""
     file = Path(path)
     source = str(path)
     try:
@@ -61,11 +69,11 @@ def load_plan(path: str | os.PathLike[str]) -> PlanFile:
                 )
             ]
         )
-    plan = parse_plan(data, source)
+    plan = parse_plan(data, source, checks=checks)
     return PlanFile(plan, file, hashlib.sha256(data).hexdigest())
 
 
-def parse_plan(content: bytes | str, source: str = "<plan>") -> Plan:
+def parse_plan(content: bytes | str, source: str = "<plan>", *, checks: Sequence[PlanCheck] = ()) -> Plan:
     """Validate plan text; raises PlanError listing every problem found."""
 
     def fail(mark: Mark, message: str) -> PlanError:
@@ -101,10 +109,10 @@ def parse_plan(content: bytes | str, source: str = "<plan>") -> Plan:
     if not isinstance(located.data, dict):
         shape = "a list" if isinstance(located.data, list) else "a single value"
         raise fail(root.mark, f"a plan is a mapping of keys (version, name, domains, ...), not {shape}")
-    return _validate(located, source)
+    return _validate(located, source, checks)
 
 
-def _validate(located: LocatedData, source: str) -> Plan:
+def _validate(located: LocatedData, source: str, checks: Sequence[PlanCheck]) -> Plan:
     normalize_steps(located)
     problems = list(located.problems)
     flagged = {mark for mark, _ in problems}
@@ -114,6 +122,9 @@ def _validate(located: LocatedData, source: str) -> Plan:
     except ValidationError as exc:
         problems.extend(item for item in describe_errors(exc, located) if item[0] not in flagged)
     problems.extend(check_references(located))
+    if isinstance(located.data, dict):
+        for check in checks:
+            problems.extend((located.where(path), message) for path, message in check(located.data))
     if problems:
         unique = {(mark, message) for mark, message in problems}
         raise PlanError([PlanIssue(source, mark, message) for mark, message in unique])

@@ -180,6 +180,38 @@ class Store(Frozen):
         return self
 
 
+class SecretRef(Frozen):
+    """`{secret: NAME}`: the value of a plan secret, read at the moment it is used."""
+
+    secret: Name
+
+
+def _option_text(value: object) -> object:
+    """Numbers and booleans in YAML are the option's text for lexicon (`true`, `8081`)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value) if isinstance(value, int | float) else value
+
+
+ProviderValue = Annotated[str | SecretRef, BeforeValidator(_option_text)]
+
+
+class Provider(Frozen):
+    """A DNS provider's API, through dns-lexicon: its provider name and lexicon's own option names, any value
+    of which may be `{secret: NAME}` (credentials never sit in the plan)."""
+
+    model_config = ConfigDict(frozen=True, extra="allow", populate_by_name=True, str_strip_whitespace=True)
+
+    lexicon: Annotated[str, Field(pattern=r"^[a-z0-9_]{1,40}$")]
+    """The provider as lexicon names it: cloudflare, route53, powerdns, ovh, hetzner, gandi, ..."""
+    __pydantic_extra__: dict[str, ProviderValue] = Field(init=False)
+
+    @property
+    def options(self) -> dict[str, str | SecretRef]:
+        """Every option but the provider name, as written (secrets still as references)."""
+        return dict(self.__pydantic_extra__ or {})
+
+
 class Phase(Frozen):
     """A named group of steps, run in order (before, during, after)."""
 
@@ -201,6 +233,8 @@ class Plan(Frozen):
     mx: Annotated[dict[Name, MxState], Field(min_length=1)]
     hosts: dict[Name, Host] = Field(default_factory=dict)
     secrets: dict[Name, Secret] = Field(default_factory=dict)
+    providers: dict[Name, Provider] = Field(default_factory=dict)
+    """DNS providers whose API a dns_update step may use instead of RFC 2136."""
     stores: dict[Name, Store] = Field(default_factory=dict)
     """Where each host keeps its mail, for the inventory, sync and verify steps."""
     phases: Annotated[tuple[Phase, ...], Field(min_length=1)]

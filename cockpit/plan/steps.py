@@ -165,14 +165,16 @@ class TransferStep(StepBase):
 
 
 class DnsUpdateStep(StepBase):
-    """Replaces the MX RRset of the plan's domains on a primary nameserver (RFC 2136, TSIG-signed)."""
+    """Replaces the MX RRset of the plan's domains: on a primary nameserver (RFC 2136, TSIG-signed: `server`
+    and `key`), or through a DNS provider's API (`provider`, one of the plan's `providers`)."""
 
     side_effects: ClassVar[bool] = True
-    refers: ClassVar[dict[str, str]] = {"mx": "mx", "key": "secrets"}
+    refers: ClassVar[dict[str, str]] = {"mx": "mx", "key": "secrets", "provider": "providers"}
     kind: Literal["dns_update"] = "dns_update"
-    server: Endpoint
-    key: Name
+    server: Endpoint | None = None
+    key: Name | None = None
     """The plan secret holding the TSIG key."""
+    provider: Name | None = None
     mx: Name
     ttl: Ttl | None = None
     """TTL of the new MX RRset; default the plan's `ttl`."""
@@ -181,9 +183,24 @@ class DnsUpdateStep(StepBase):
     zone: Domain | None = None
     """The zone to update when it is not the domain itself."""
 
+    @model_validator(mode="after")
+    def _one_route(self) -> DnsUpdateStep:
+        if self.provider is not None:
+            if self.server is not None or self.key is not None:
+                raise ValueError("dns_update goes through 'provider' or through 'server' and 'key', not both")
+        elif self.server is None or self.key is None:
+            raise ValueError("dns_update needs 'server' and 'key' (RFC 2136), or 'provider' (a provider's API)")
+        return self
+
+    @property
+    def where(self) -> str:
+        """The server or provider the change goes to, for people."""
+        return f"provider {self.provider}" if self.provider is not None else str(self.server)
+
     def describe(self) -> str:
         ttl = f" (TTL {self.ttl})" if self.ttl is not None else ""
-        return f"Point the MX at {self.mx}{ttl} on {self.server.host}"
+        host = self.server.host if self.server is not None else f"provider {self.provider}"
+        return f"Point the MX at {self.mx}{ttl} on {host}"
 
 
 Step = Annotated[

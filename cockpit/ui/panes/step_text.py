@@ -88,11 +88,14 @@ def _exact_action(plan: Plan, step: StepBase) -> list[tuple[str, str]]:
     if isinstance(step, DnsUpdateStep):
         records = ", ".join(str(record) for record in plan.mx.get(step.mx, ()))
         ttl = step.ttl if step.ttl is not None else plan.ttl
+        route = [("server", str(step.server)), ("key", str(step.key))] if step.provider is None else [
+            ("provider", f"{step.provider} ({plan.providers[step.provider].lexicon} API)")
+        ]  # fmt: skip
         return [
-            ("server", str(step.server)),
+            route[0],
             ("zone", step.zone or ", ".join(step.domains or plan.domains)),
             ("MX", f"{step.mx}: {records}" + (f" (TTL {ttl})" if ttl is not None else "")),
-            ("key", step.key),
+            *route[1:],
         ]
     if isinstance(step, PortStep):
         return [("check", f"{step.address} port {step.port} must be {step.expect}")]
