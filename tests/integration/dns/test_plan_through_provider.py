@@ -61,7 +61,7 @@ def write_plan(tmp_path: Path, pdns: PowerDnsServer, text: str = PLAN) -> Path:
 
 
 async def test_a_plan_flips_the_mx_through_the_api(pdns: PowerDnsServer, tmp_path: Path) -> None:
-    plan = write_plan(tmp_path, pdns)
+    write_plan(tmp_path, pdns)
     online = cockpit("check", "--online", "move.yaml", cwd=tmp_path, key=pdns.api_key)
     assert online.returncode == 0, online.stdout + online.stderr
     assert f"provider pdns zone {PDNS_ZONE}: MX 10 mail.old-host.net. (TTL 3600) via powerdns API" in online.stdout
