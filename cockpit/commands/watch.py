@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from cockpit.base.safe_text import visible
 from cockpit.commands.common import EXIT_BAD_INPUT, fail, load_plan_or_exit
 from cockpit.dns.discovery import DiscoveryError, watch_pairs
 from cockpit.dns.events import PairView, Snapshot
@@ -66,15 +67,19 @@ def observation_line(view: PairView) -> str:
     ttl = str(obs.ttl) if obs.ttl is not None and obs.status is Status.OK else "-"
     mx = obs.mx_text() if obs.mx else "-"
     rtt = f" {obs.rtt * 1000:.0f}ms" if obs.rtt is not None else ""
-    line = f"{obs.domain}.  {ttl}  IN MX {mx}  @{obs.server.label}  {obs.status.value}{rtt}"
+    line = visible(f"{obs.domain}.  {ttl}  IN MX {mx}  @{obs.server.label}  {obs.status.value}{rtt}")
     if obs.tcp:
         line += " tcp"
     if obs.serial is not None:
         line += f"  serial {obs.serial}"
+    if obs.rrsig_expires is not None:
+        line += f"  signed until {_iso(obs.rrsig_expires)}"
+    if obs.nsid:
+        line += f"  nsid {obs.nsid}"
     if view.state is not None:
         line += f"  [{view.state}]"
     if obs.detail:
-        line += f"  ({obs.detail})"
+        line += f"  ({visible(obs.detail)})"
     return line
 
 

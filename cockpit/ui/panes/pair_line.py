@@ -6,12 +6,13 @@ shows its status and why, never a state: a pair that times out is not counted as
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from textual.content import Content
 
 from cockpit.base.safe_text import visible
-from cockpit.dns import MIXED, PairView, Status
+from cockpit.dns import MIXED, Observation, PairView, Status
 from cockpit.engine.events import DnsFlip
 from cockpit.plan.values import format_duration
 
@@ -93,7 +94,7 @@ class PairLine:
         self.seen = True
         self.status = observation.status
         self.state = view.state if observation.status is Status.OK else None
-        self.mx = visible(observation.mx_text())
+        self.mx = visible(observation.mx_text()) + _signature_and_node(observation)
         self.ttl = observation.ttl
         self.serial = observation.serial
         self.detail = visible(observation.detail)
@@ -138,3 +139,13 @@ def mx_from_flip(event: DnsFlip, plan_mx: dict[str, str]) -> str:
     if event.after in plan_mx:
         return plan_mx[event.after]
     return event.detail.rpartition("→")[2].strip()
+
+
+def _signature_and_node(observation: Observation) -> str:
+    """What follows the MX in its cell: the RRSIG's expiry on a signed zone, the node an anycast address hit."""
+    extra = ""
+    if observation.rrsig_expires is not None:
+        extra += " · sig until " + time.strftime("%m-%d %H:%M", time.localtime(observation.rrsig_expires))
+    if observation.nsid:
+        extra += f" · nsid {visible(observation.nsid)}"
+    return extra
