@@ -120,6 +120,9 @@ class _Printer:
                 before = self.previous.get(view.pair)
                 text = change_line(before.observation if before else None, before.state if before else None, view)
                 click.echo(click.style(text, fg="yellow", bold=True), color=self.color)
+        if not self.as_json:
+            for split in snapshot.serial_splits():
+                click.echo(click.style(f";; serials differ: {visible(str(split))}", fg="yellow"), color=self.color)
         self.previous = {view.pair: view for view in snapshot.pairs}
 
 
