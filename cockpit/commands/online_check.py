@@ -11,6 +11,7 @@ import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
+from cockpit.base.units import format_duration
 from cockpit.dns import DiscoveryError, DnsWatcher, MxChangeError, TsigKeyError, load_tsig_key, watch_pairs
 from cockpit.dns.mx_rrset import mx_text
 from cockpit.dns.update import PrimaryAddressError, primary_address, read_serial
@@ -125,7 +126,7 @@ async def _primaries(plan: Plan) -> list[Finding]:
             return Finding(False, "primary", f"{label}: {exc}")
         serial = await read_serial(address, port, zone, SERIAL_TIMEOUT)
         if serial is None:
-            return Finding(False, "primary", f"{label}: no SOA over TCP within {SERIAL_TIMEOUT:g} s")
+            return Finding(False, "primary", f"{label}: no SOA over TCP within {format_duration(SERIAL_TIMEOUT)}")
         return Finding(True, "primary", f"{label}: answers over TCP, serial {serial} (no update sent)")
 
     return list(await asyncio.gather(*(one(*key) for key in seen)))

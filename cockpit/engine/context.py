@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from cockpit.base.clock import Clock
+from cockpit.base.units import format_duration
 from cockpit.engine.events import Event, OutputLine, StepProgress
 from cockpit.engine.services import RunServices
 from cockpit.engine.states import StepState
@@ -70,4 +71,4 @@ async def bounded(clock: Clock, seconds: float | None, work: Awaitable[T], what:
         return task.result()
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
-    raise StepFailed(f"{what} timed out after {seconds:g} s")
+    raise StepFailed(f"{what} timed out after {format_duration(seconds)}")

@@ -13,6 +13,8 @@ import socket
 import time
 from pathlib import Path
 
+from cockpit.base.units import format_timestamp
+
 
 class LockHeld(Exception):
     """Another cockpit runs this plan."""
@@ -73,7 +75,7 @@ def _describe(info: dict[str, object]) -> str:
     if not info:
         return "another cockpit"
     started = info.get("started")
-    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started)) if isinstance(started, float | int) else "?"
+    when = format_timestamp(started) if isinstance(started, float | int) else "?"
     return f"pid {info.get('pid')} on {info.get('host')} (since {when})"
 
 

@@ -10,12 +10,11 @@ next saw it.
 from __future__ import annotations
 
 import html
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from cockpit.base.safe_text import visible
-from cockpit.plan.values import format_duration
+from cockpit.base.units import format_duration, format_timestamp
 
 
 @dataclass
@@ -146,7 +145,7 @@ def _downtime(timeline: Timeline) -> tuple[float, float | None] | None:
 
 
 def _clock(at: float | None) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(at)) if at is not None else "—"
+    return format_timestamp(at) if at is not None else "—"
 
 
 def _span(start: float | None, end: float | None) -> str:

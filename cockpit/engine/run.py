@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from cockpit.base.clock import Clock
+from cockpit.base.units import format_duration
 from cockpit.engine.auto_answers import Automatic, StopHere, automatic_answer
 from cockpit.engine.context import StepContext, StepFailed, StepSkipped, bounded
 from cockpit.engine.events import Asking, Decision, EventBus, Notice, RunFinished, RunStarted, StepChanged, StepIntent
@@ -167,7 +168,8 @@ class PlanRun:
             if automatic < step.retries:
                 automatic += 1
                 delay = min(BACKOFF_FIRST * 2 ** (automatic - 1), BACKOFF_MAX)
-                self._set(status, StepState.PENDING, f"{detail} — retry {automatic} of {step.retries} in {delay:g} s")
+                later = f"{detail} — retry {automatic} of {step.retries} in {format_duration(delay)}"
+                self._set(status, StepState.PENDING, later)
                 await self._wait(self.clock.sleep(delay))
                 continue
             if await self._ask(status, PromptKind.FAILED, detail) == Answer.SKIP:
@@ -383,8 +385,8 @@ class PlanRun:
         if countdown is None or self.current is None:
             return CommandResult(False, "no countdown is running")
         countdown.extend(seconds)
-        self._decide(self.current, "extend", "operator", f"+{seconds:g} s")
-        return CommandResult(True, f"countdown extended by {seconds:g} s")
+        self._decide(self.current, "extend", "operator", f"+{format_duration(seconds)}")
+        return CommandResult(True, f"countdown extended by {format_duration(seconds)}")
 
     def stop(self, outcome: str = "stopped", exit_code: int = 1) -> CommandResult:
         """End the run now (quit, a signal): the journal lets a later run resume."""

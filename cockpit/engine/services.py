@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import asyncssh
 
 from cockpit.base.clock import Clock
+from cockpit.base.units import format_clock, format_duration
 from cockpit.dns import DiscoveryError, DnsWatcher, Flip, RoundDone, Snapshot, WatchEvent, watch_pairs
 from cockpit.engine.events import DnsFlip, DnsRound, DnsTtl, EventBus, Notice
 from cockpit.engine.resume import ResumePoint
@@ -80,7 +80,7 @@ class RunServices:
             async with asyncio.timeout(DISCOVERY_TIMEOUT):
                 pairs = await watch_pairs(plan.domains, plan.nameservers)
         except (DiscoveryError, TimeoutError, OSError) as exc:
-            reason = str(exc) or f"no answer in {DISCOVERY_TIMEOUT:g} s"
+            reason = str(exc) or f"no answer in {format_duration(DISCOVERY_TIMEOUT)}"
             self._dns_failed(f"cannot find the nameservers to watch: {reason}")
             return
         if not pairs:
@@ -197,7 +197,7 @@ class RunServices:
         if self.watcher is not None:
             live = self.watcher.history.old_ttl(target)
             if live.ttl is not None and live.since is not None:
-                served = time.strftime("%H:%M:%S", time.localtime(live.since))
+                served = format_clock(live.since)
                 return live.ttl, live.since, f"old MX TTL {live.ttl} s, served until {served} ({live.detail})"
             problem = live.detail
         else:
@@ -205,7 +205,7 @@ class RunServices:
         journaled = _old_ttl_from_flips(self.resume.flips, target)
         if journaled is not None:
             ttl, since = journaled
-            served = time.strftime("%H:%M:%S", time.localtime(since))
+            served = format_clock(since)
             return ttl, since, f"old MX TTL {ttl} s, served until {served} (from the journal of the earlier run)"
         return None, 0.0, f"the old MX TTL is unknown: {problem}"
 

@@ -8,8 +8,9 @@ from when the pair was first seen serving the low TTL (the change happened at th
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
+
+from cockpit.base.units import format_clock
 
 
 @dataclass(frozen=True)
@@ -49,5 +50,5 @@ class TtlHistory:
             return FormerTtl(None, 0.0, f"no nameserver was seen serving an MX TTL above {low} s, so the former "
                                         "TTL is unknown: wait it out with 'countdown: DURATION'")  # fmt: skip
         until, ttl, at, (domain, ns) = max(ends)
-        lowered = time.strftime("%H:%M:%S", time.localtime(at))
+        lowered = format_clock(at)
         return FormerTtl(ttl, until, f"former MX TTL {ttl} s, lowered on {ns} for {domain} by {lowered}")

@@ -7,9 +7,9 @@ DNS flips are not.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 
+from cockpit.base.units import format_clock, format_duration, format_rate
 from cockpit.engine.events import (
     CountdownSet,
     CountdownTick,
@@ -26,7 +26,6 @@ from cockpit.engine.events import (
     TransferProgress,
 )
 from cockpit.engine.states import StepState
-from cockpit.plan.values import format_duration
 
 
 class HeadlessPrinter:
@@ -41,7 +40,7 @@ class HeadlessPrinter:
     def __call__(self, event: Event) -> None:
         text = self.format(event)
         if text is not None:
-            stamp = time.strftime("%H:%M:%S", time.localtime(event.at))
+            stamp = format_clock(event.at)
             self.write(f"{stamp} {text}")
 
     def format(self, event: Event) -> str | None:
@@ -69,11 +68,7 @@ class HeadlessPrinter:
             reason = f" ({event.reason})" if event.reason else ""
             return f"[{event.step_id}] {event.action} by {event.source}{reason}"
         if isinstance(event, CountdownSet):
-            state = (
-                "paused"
-                if event.paused_remaining is not None
-                else "until " + time.strftime("%H:%M:%S", time.localtime(event.deadline))
-            )
+            state = "paused" if event.paused_remaining is not None else "until " + format_clock(event.deadline)
             return f"[{event.step_id}] countdown {format_duration(event.total)} {state} — {event.why}"
         if isinstance(event, CountdownTick):
             if event.total <= 0:
@@ -92,7 +87,7 @@ class HeadlessPrinter:
                 return None
             self._transfer_decile[event.step_id] = decile
             eta = f", {format_duration(event.eta)} left" if event.eta is not None else ""
-            return f"[{event.step_id}] transfer {decile * 10}% at {event.rate / 1e6:.1f} MB/s{eta}"
+            return f"[{event.step_id}] transfer {decile * 10}% at {format_rate(event.rate)}{eta}"
         if isinstance(event, DnsFlip):
             ttl = f" (TTL {event.ttl})" if event.ttl is not None else ""
             return f"dns {event.domain} @{event.nameserver}: {event.before or '-'} → {event.after}{ttl}"

@@ -18,6 +18,7 @@ from pydantic import (
     model_validator,
 )
 
+from cockpit.base.units import format_duration
 from cockpit.plan.fields import (
     DURATION_SCHEMA,
     Domain,
@@ -29,7 +30,7 @@ from cockpit.plan.fields import (
 )
 from cockpit.plan.mail_steps import InventoryStep, SyncStep, VerifyStep
 from cockpit.plan.step_base import StepBase
-from cockpit.plan.values import format_duration, parse_duration
+from cockpit.plan.values import parse_duration
 
 
 class ConfirmStep(StepBase):

@@ -48,23 +48,6 @@ def parse_duration(value: object) -> float:
     return seconds
 
 
-def format_duration(seconds: float) -> str:
-    """The inverse of parse_duration for display: `1h30m`, `90s` → `1m30s`, `0.5s`."""
-    if seconds < 1:
-        return f"{seconds * 1000:.0f}ms" if seconds < 0.995 else "1s"
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = []
-    if hours:
-        parts.append(f"{hours}h")
-    if minutes:
-        parts.append(f"{minutes}m")
-    if secs or not parts:
-        parts.append(f"{secs}s")
-    return "".join(parts)
-
-
 def normalize_hostname(value: str) -> str:
     """Lower-case a DNS name and check its syntax; the trailing dot is kept as written."""
     name = value.strip().lower()

@@ -15,6 +15,7 @@ from types import TracebackType
 
 import asyncssh
 
+from cockpit.base.units import format_duration
 from cockpit.plan import Host, Plan
 from cockpit.ssh.auth import KeyRing, PassphrasePrompt
 from cockpit.ssh.client import CockpitClient
@@ -170,7 +171,8 @@ class HostConnections:
                 deadlines.append(deadline)
                 conn = await self._handshake(endpoint, known, tunnel, client, ready, host)
         except TimeoutError:
-            raise ConnectError(name, f"cannot connect to {where}: timed out after {host.connect_timeout:g} s") from None
+            waited = format_duration(host.connect_timeout)
+            raise ConnectError(name, f"cannot connect to {where}: timed out after {waited}") from None
         except (asyncssh.HostKeyNotVerifiable, asyncssh.KeyExchangeFailed) as exc:
             raise host_key_error(name, client.offered, known_path, exc.reason) from None
         except asyncssh.PermissionDenied:

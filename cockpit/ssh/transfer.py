@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import asyncssh
 
+from cockpit.base.units import format_duration
 from cockpit.plan import HostPath
 from cockpit.ssh.command import run_captured, stop
 from cockpit.ssh.connections import HostConnections
@@ -128,7 +129,8 @@ async def transfer(
         async with asyncio.timeout(timeout):
             return await _transfer(connections, source, dest, sink, clock or SystemClock())
     except TimeoutError:
-        raise CommandTimeoutError(dest.host, f"transfer {source} → {dest} timed out after {timeout:g} s") from None
+        waited = format_duration(timeout or 0.0)
+        raise CommandTimeoutError(dest.host, f"transfer {source} → {dest} timed out after {waited}") from None
 
 
 async def _transfer(

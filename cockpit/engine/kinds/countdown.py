@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import asyncio
 
+from cockpit.base.units import format_duration
 from cockpit.engine.context import StepContext, StepFailed
 from cockpit.engine.events import CountdownSet, CountdownTick
 from cockpit.engine.kinds.base import KindOf
 from cockpit.engine.services import DnsUnavailable
 from cockpit.engine.states import StepState
 from cockpit.plan import FORMER_TTL, CountdownStep, Plan, WaitDnsStep
-from cockpit.plan.values import format_duration
 
 TICK = 1.0
 

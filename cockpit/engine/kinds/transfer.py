@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
+from cockpit.base.units import format_duration, format_rate, format_size
 from cockpit.engine.context import StepContext, StepFailed
 from cockpit.engine.events import TransferProgress
 from cockpit.engine.kinds.base import KindOf
 from cockpit.plan import TransferStep
 from cockpit.ssh import SshError, SshEvent, transfer
 from cockpit.ssh import TransferProgress as SshProgress
-
-
-def human_size(size: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TiB"  # pragma: no cover
 
 
 class TransferKind(KindOf[TransferStep]):
@@ -36,7 +29,7 @@ class TransferKind(KindOf[TransferStep]):
         what = "directory (tar)" if result.directory else "file"
         rate = result.size / result.seconds if result.seconds > 0 else 0.0
         summary = (
-            f"copied {human_size(result.size)} {what} in {result.seconds:.1f} s ({human_size(rate)}/s), "
+            f"copied {format_size(result.size)} {what} in {format_duration(result.seconds)} ({format_rate(rate)}), "
             f"SHA-256 {result.sha256[:16]}… verified on {step.dest.host}"
         )
         ctx.info(summary)

@@ -9,9 +9,9 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Static
 
+from cockpit.base.units import format_duration
 from cockpit.engine.states import StepState
 from cockpit.plan import Plan, StepBase
-from cockpit.plan.values import format_duration
 from cockpit.ui.panes.step_list import StepList
 from cockpit.ui.panes.step_text import STATE_WORDS, exact_action, shown_label, state_icon
 

@@ -9,8 +9,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Digits, Label, ProgressBar
 
+from cockpit.base.units import format_duration
 from cockpit.engine.events import CountdownSet, CountdownTick
-from cockpit.plan.values import format_duration
 
 
 def clock_face(seconds: float) -> str:

@@ -14,28 +14,19 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, ProgressBar
 
+from cockpit.base.units import format_duration, format_rate, format_size
 from cockpit.engine.events import TransferProgress
-from cockpit.plan.values import format_duration
 from cockpit.ui.panes.output_buffer import OutputBuffer
 from cockpit.ui.panes.output_log import OutputLog
 
 REPAINT_EVERY = 0.25
 
 
-def format_bytes(count: float) -> str:
-    """1.5 GB, 320 kB, 12 B: decimal units, as transfer tools print them."""
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if count < 1000 or unit == "TB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1000
-    return f"{count:.1f} TB"
-
-
 def transfer_text(event: TransferProgress) -> str:
     """`1.2 GB of 3.4 GB · 45.0 MB/s · 1m20s left`."""
-    total = f" of {format_bytes(event.total_bytes)}" if event.total_bytes else ""
+    total = f" of {format_size(event.total_bytes)}" if event.total_bytes else ""
     eta = f" · {format_duration(event.eta)} left" if event.eta is not None else ""
-    return f"{format_bytes(event.done_bytes)}{total} · {format_bytes(event.rate)}/s{eta}"
+    return f"{format_size(event.done_bytes)}{total} · {format_rate(event.rate)}{eta}"
 
 
 class OutputPane(Vertical):

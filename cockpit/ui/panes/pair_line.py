@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from textual.content import Content
 
 from cockpit.base.safe_text import visible
+from cockpit.base.units import format_duration
 from cockpit.dns import MIXED, Observation, PairView, Status
 from cockpit.engine.events import DnsFlip
-from cockpit.plan.values import format_duration
 
 COLUMNS = ("nameserver", "state", "status", "ttl", "serial", "flipped", "mx")
 HEADERS = {

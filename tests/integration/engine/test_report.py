@@ -8,10 +8,10 @@ import re
 import signal
 from html.parser import HTMLParser
 
+from cockpit.base.units import format_duration
 from cockpit.engine.journal import journal_path
 from cockpit.lab.dns_zone import LabZone
 from cockpit.lab.nameserver import LabNameserver
-from cockpit.plan.values import format_duration
 from tests.integration.engine.child import Child, eventually, records, wait_record
 from tests.integration.engine.conftest import INITIAL_TTL, OLD, MethodLab, cockpit, three_phases
 

@@ -76,7 +76,7 @@ async def test_failure_retries_with_backoff_then_asks(harness: Callable[..., Har
     assert status.attempt == 3
     assert status.detail == f"127.0.0.1 port {port} is refused, expected open"
     details = [e.detail for e in h.recorder.events if getattr(e, "state", None) == StepState.PENDING]
-    assert any("retry 1 of 2 in 2 s" in d for d in details) and any("retry 2 of 2 in 4 s" in d for d in details)
+    assert any("retry 1 of 2 in 2s" in d for d in details) and any("retry 2 of 2 in 4s" in d for d in details)
     assert h.run.skip("port opens later").ok
     assert await h.finish() == 0
 
@@ -148,7 +148,7 @@ async def test_step_timeout_fails_the_step(harness: Callable[..., Harness]) -> N
     h = harness("      - countdown: 1h\n        timeout: 30s\n", mode="auto")
     h.start()
     await h.until(lambda: h.run.prompt is not None, advance=5.0)
-    assert h.run.steps["p-1"].detail == "Wait 1h timed out after 30 s"
+    assert h.run.steps["p-1"].detail == "Wait 1h timed out after 30s"
 
 
 async def test_stop_ends_the_run_with_the_given_code(harness: Callable[..., Harness]) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from cockpit.base.units import format_duration
 from cockpit.plan.values import (
     HostPort,
     MxRecord,
-    format_duration,
     parse_duration,
     parse_host_port,
     parse_mx_record,

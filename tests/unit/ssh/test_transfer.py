@@ -159,7 +159,7 @@ async def test_cancel_mid_transfer_cleans_up_and_stops_both_ends(
 @pytest.mark.parametrize("faulty_new", [STALLS], indirect=True)
 async def test_a_transfer_timeout_cleans_up(pair: HostConnections, lab: LabSshHost, faulty_new: LabSshHost) -> None:
     (lab.sandbox / "big").write_bytes(os.urandom(8_000_000))
-    with pytest.raises(CommandTimeoutError, match=r"^new: transfer old:.*/big → new:.*/big timed out after 1 s$"):
+    with pytest.raises(CommandTimeoutError, match=r"^new: transfer old:.*/big → new:.*/big timed out after 1s$"):
         await transfer(
             pair,
             HostPath("old", str(lab.sandbox / "big")),
