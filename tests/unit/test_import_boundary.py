@@ -9,7 +9,7 @@ from importlib.util import find_spec
 
 import pytest
 
-CORE = ["cockpit.plan", "cockpit.dns", "cockpit.ssh", "cockpit.engine", "cockpit.lab"]
+CORE = ["cockpit.base", "cockpit.plan", "cockpit.dns", "cockpit.ssh", "cockpit.mail", "cockpit.engine", "cockpit.lab", "cockpit.headless"]
 
 
 def _core_modules() -> list[str]:

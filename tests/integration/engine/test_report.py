@@ -20,7 +20,7 @@ STEP_IDS = [
     "mx-to-parking", "parking-everywhere", "old-ttl", "delta-export", "delta-copy", "delta-import",
     "mx-to-new", "new-everywhere", "new-listens",
 ]  # fmt: skip
-STAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
+STAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z+0-9-]+"
 
 
 class Outside(HTMLParser):
