@@ -9,7 +9,16 @@ from importlib.util import find_spec
 
 import pytest
 
-CORE = ["cockpit.base", "cockpit.plan", "cockpit.dns", "cockpit.ssh", "cockpit.mail", "cockpit.engine", "cockpit.lab", "cockpit.headless"]
+CORE = [
+    "cockpit.base",
+    "cockpit.plan",
+    "cockpit.dns",
+    "cockpit.ssh",
+    "cockpit.mail",
+    "cockpit.engine",
+    "cockpit.lab",
+    "cockpit.headless",
+]
 
 
 def _core_modules() -> list[str]:
