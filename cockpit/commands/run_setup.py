@@ -48,4 +48,6 @@ def open_run(
         say(f"cockpit {command}: {exc}", err=True)
         return None
     services.resume_from(session.resume)
+    if session.journal is not None:
+        services.state_prefix = session.journal.path.with_suffix("")
     return OpenRun(clock, bus, services, session)

@@ -100,6 +100,44 @@ class TransferProgress(Event):
 
 
 @dataclass(frozen=True)
+class InventoryTaken(Event):
+    """What an inventory found, per mailbox: (mailbox, folders, messages, bytes); the full list is kept beside
+    the journal."""
+
+    step_id: str
+    store: str
+    mailboxes: tuple[tuple[str, int, int, int], ...]
+
+
+@dataclass(frozen=True)
+class SyncPass(Event):
+    """One sync pass's volume and duration: what the forecast of the next pass (the delta) is made from."""
+
+    step_id: str
+    source: str
+    dest: str
+    messages: int
+    bytes: int
+    seconds: float
+    source_messages: int
+    source_bytes: int
+    inventory_seconds: float
+    copy_seconds: float
+
+
+@dataclass(frozen=True)
+class VerifyDone(Event):
+    """A verify's verdict and the folders that differ."""
+
+    step_id: str
+    source: str
+    dest: str
+    ok: bool
+    verdict: str
+    lines: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Decision(Event):
     """What the operator (or --yes / --decide) said about a step."""
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from cockpit.base.safe_text import visible
 from cockpit.base.units import format_duration, format_timestamp
+from cockpit.engine.report_mail import MAIL_RECORDS, mail_html, mail_markdown
 
 
 @dataclass
@@ -41,6 +42,8 @@ class Timeline:
     outcome: str = "unfinished (the cockpit stopped without closing the run)"
     steps: dict[str, StepLine] = field(default_factory=dict)
     flips: list[dict[str, Any]] = field(default_factory=list)
+    mail: list[dict[str, Any]] = field(default_factory=list)
+    """Inventory, sync and verify results, in journal order."""
     mx_states: tuple[str, ...] = ()
     dns: list[tuple[float, tuple[str, str], str]] = field(default_factory=list)
     """(when, (domain, nameserver), MX state) in journal order: flips and each run's first sight of every pair."""
@@ -94,6 +97,8 @@ def build_timeline(records: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -
         elif kind == "DnsFlip":
             timeline.flips.append(record)
             _dns_seen(timeline, at, (str(record["domain"]), str(record["nameserver"])), str(record["after"]))
+        elif kind in MAIL_RECORDS:
+            timeline.mail.append(record)
         elif kind == "DnsStates":
             for domain, nameserver, state in record.get("pairs", ()):
                 pair, known = (str(domain), str(nameserver)), timeline.dns_now.get((str(domain), str(nameserver)))
@@ -174,6 +179,7 @@ def render_markdown(timeline: Timeline) -> str:
             )
     else:
         out.append("No nameserver changed its MX during the run.")
+    out += mail_markdown(timeline.mail)
     failures = [line for line in timeline.steps.values() if line.failures]
     if failures:
         out += ["", "## Failures", ""]
@@ -256,6 +262,7 @@ pre {{ background: #f6f6f6; padding: 1em; overflow-x: auto; }}
 <th>confirmed by</th></tr>{rows}</table>
 <h2>DNS flips</h2><table><tr><th>time</th><th>domain</th><th>nameserver</th><th>from</th><th>to</th><th>TTL</th></tr>
 {flips}</table>
+{mail_html(timeline.mail)}
 {"<h2>Failures</h2>" + failures if failures else ""}
 </body></html>
 """

@@ -39,6 +39,9 @@ class RunServices:
     """Asks for an SSH key's passphrase (the terminal or the screen); None skips encrypted keys."""
     watch_dns: bool = True
     """False leaves the nameservers alone (plans without DNS steps in tests)."""
+    state_prefix: Path | None = None
+    """Where files a step keeps for later runs go (`.cockpit/PLAN.yaml`), next to the journal; None when the
+    run has no journal (a dry run, tests): they then live in memory only."""
     verify_hosts_first: bool = True
     """Log in to every plan host before the first step that changes anything (False: tests whose plans name
     hosts that do not exist)."""
@@ -144,6 +147,10 @@ class RunServices:
             at = snapshot.finished_at
             self.ttl_history.record(pair[0], pair[1], before, observation.ttl, at)
             self.bus.publish(DnsTtl(at, pair[0], pair[1], before, observation.ttl))
+
+    def state_file(self, name: str) -> Path | None:
+        """`.cockpit/PLAN.yaml.NAME`, or None without a journal."""
+        return None if self.state_prefix is None else self.state_prefix.with_name(f"{self.state_prefix.name}.{name}")
 
     def resume_from(self, point: ResumePoint) -> None:
         """Take what the journal of earlier runs knows: countdown deadlines, flips, the TTLs pairs served."""

@@ -15,13 +15,14 @@ import secrets
 from dataclasses import replace
 from typing import Any
 
+from cockpit.base.units import format_size
 from cockpit.mail.copy_plan import CopyPlanner, CopyRequest, FlagUpdate
 from cockpit.mail.events import MailSink, ignore_mail_events
 from cockpit.mail.folder_names import plain
 from cockpit.mail.inventory_model import FolderInventory, Message, StoreInventory
 from cockpit.mail.message_pump import Acks, CopyChannels
 from cockpit.mail.store_spec import StoreSpec
-from cockpit.mail.sync_progress import CopyProgress, MailboxCopy, SyncResult, human_size
+from cockpit.mail.sync_progress import CopyProgress, MailboxCopy, SyncResult
 from cockpit.mail.sync_state import SyncState
 from cockpit.mail.two_sides import TwoSides
 from cockpit.ssh import Clock, HostConnections, OutputLines, SystemClock
@@ -158,7 +159,7 @@ async def sync(
                 run.progress.all_planned()
                 run.text(
                     f"{names[0]}: {len(refs):,} mailboxes, {src_inv.count:,} messages "
-                    f"({human_size(src_inv.bytes)}) on {source.host}"
+                    f"({format_size(src_inv.bytes)}) on {source.host}"
                 )
                 absent = [plain(box.ref.name) for box in src_inv.mailboxes if not box.exists]
                 if absent:
@@ -189,7 +190,7 @@ async def sync(
         state=SyncState(src_inv, _with_written(dst_inv, acks)),
     )
     for box in result.mailboxes:
-        run.text(f"{box.name}: {box.messages:,} messages ({human_size(box.bytes)}) copied")
+        run.text(f"{box.name}: {box.messages:,} messages ({format_size(box.bytes)}) copied")
     if not acks.copied and not run.flag_updates:
         run.text(f"nothing to copy: {names[1]} has every message of {names[0]}")
     run.text(f"{names[1]}: {result.summary()}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cockpit.base.units import format_duration, format_rate, format_size
 from cockpit.mail.copy_plan import CopyRequest
 from cockpit.mail.events import MailProgress, MailSink
 from cockpit.mail.folder_names import plain
@@ -13,14 +14,6 @@ from cockpit.mail.sync_state import SyncState
 from cockpit.ssh import Clock
 
 PROGRESS_EVERY = 0.25
-
-
-def human_size(size: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TiB"  # pragma: no cover
 
 
 @dataclass(frozen=True)
@@ -69,9 +62,10 @@ class SyncResult:
         return listing + max(messages * per_message, size * per_byte)
 
     def summary(self) -> str:
-        rate = f" ({human_size(self.bytes_per_second)}/s)" if self.copy_seconds > 0 and self.bytes_copied else ""
+        rate = f" ({format_rate(self.bytes_per_second)})" if self.copy_seconds > 0 and self.bytes_copied else ""
         text = (
-            f"copied {self.messages_copied:,} messages ({human_size(self.bytes_copied)}) in {self.seconds:.1f} s"
+            f"copied {self.messages_copied:,} messages ({format_size(self.bytes_copied)}) in "
+            f"{format_duration(self.seconds)}"
             f"{rate}; the source has {self.source_messages:,}"
         )
         if self.flags_updated:

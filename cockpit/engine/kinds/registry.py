@@ -9,18 +9,24 @@ from cockpit.engine.context import StepContext, StepFailed
 from cockpit.engine.kinds.confirm import ConfirmKind
 from cockpit.engine.kinds.countdown import CountdownKind
 from cockpit.engine.kinds.dns_update import DnsUpdateKind
+from cockpit.engine.kinds.inventory import InventoryKind
 from cockpit.engine.kinds.port import PortKind
 from cockpit.engine.kinds.ssh import SshKind
+from cockpit.engine.kinds.sync import SyncKind
 from cockpit.engine.kinds.transfer import TransferKind
+from cockpit.engine.kinds.verify import VerifyKind
 from cockpit.engine.kinds.wait_dns import WaitDnsKind
 from cockpit.plan import (
     ConfirmStep,
     CountdownStep,
     DnsUpdateStep,
+    InventoryStep,
     PortStep,
     SshStep,
     StepBase,
+    SyncStep,
     TransferStep,
+    VerifyStep,
     WaitDnsStep,
 )
 
@@ -39,6 +45,9 @@ KINDS: dict[type[StepBase], Callable[..., StepKind]] = {
     TransferStep: TransferKind,
     WaitDnsStep: WaitDnsKind,
     DnsUpdateStep: DnsUpdateKind,
+    InventoryStep: InventoryKind,
+    SyncStep: SyncKind,
+    VerifyStep: VerifyKind,
 }
 """Step model → the class that runs it (constructed with the step)."""
 

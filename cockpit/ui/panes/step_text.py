@@ -9,7 +9,17 @@ from textual.content import Content
 
 from cockpit.base.safe_text import visible
 from cockpit.engine.states import StepState
-from cockpit.plan import DnsUpdateStep, Plan, PortStep, SshStep, StepBase, TransferStep
+from cockpit.plan import (
+    DnsUpdateStep,
+    InventoryStep,
+    Plan,
+    PortStep,
+    SshStep,
+    StepBase,
+    SyncStep,
+    TransferStep,
+    VerifyStep,
+)
 
 ICONS: dict[StepState, tuple[str, str]] = {
     StepState.PENDING: ("○", "$text-muted"),
@@ -99,4 +109,18 @@ def _exact_action(plan: Plan, step: StepBase) -> list[tuple[str, str]]:
         ]
     if isinstance(step, PortStep):
         return [("check", f"{step.address} port {step.port} must be {step.expect}")]
+    if isinstance(step, InventoryStep):
+        return [("store", _store(plan, step.store)), ("changes", "nothing (reads only)")]
+    if isinstance(step, SyncStep | VerifyStep):
+        rows = [("from", _store(plan, step.source)), ("to", _store(plan, step.dest))]
+        if isinstance(step, SyncStep):
+            rows.append(("copies", "what the destination lacks, by identity (never a second copy)"))
+        return rows
     return []
+
+
+def _store(plan: Plan, name: str) -> str:
+    store = plan.stores.get(name)
+    if store is None:
+        return name
+    return f"{name}: {store.format} {host_address(plan, store.host)} {store.path}"
