@@ -138,6 +138,26 @@ class VerifyDone(Event):
 
 
 @dataclass(frozen=True)
+class DrainObserved(Event):
+    """A drained store: when mail last arrived while it was watched (None: nothing did), quiet since when."""
+
+    step_id: str
+    store: str
+    last_arrival: float | None
+    quiet_since: float
+
+
+@dataclass(frozen=True)
+class ListenerProven(Event):
+    """A listening new MTA was proven: a canary delivered through the MX served then (`through_mx`), or the
+    new MTA's port found open. What ends the downtime (see downtime.py)."""
+
+    step_id: str
+    through_mx: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class Decision(Event):
     """What the operator (or --yes / --decide) said about a step."""
 

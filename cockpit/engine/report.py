@@ -1,10 +1,8 @@
 """`cockpit report`: the timeline of a run from its journal, as Markdown or one self-contained HTML file.
 
-The downtime window is measured from the DNS flips: from the first nameserver that stopped serving the
-plan's first MX state (mail leaves the old host) until every nameserver serves its last state (the new host).
-"Every nameserver" is every pair the journal names (each run journals all of them at its first DNS round), so
-one that never flipped keeps the window open; a flip made while no cockpit watched is counted when a cockpit
-next saw it.
+The downtime is the one definition of engine/downtime.py, computed from the journal's records: DNS flips
+(a flip made while no cockpit watched is counted when a cockpit next saw it) and the steps that proved a
+listening new MTA.
 """
 
 from __future__ import annotations
@@ -15,6 +13,7 @@ from typing import Any
 
 from cockpit.base.safe_text import visible
 from cockpit.base.units import format_duration, format_timestamp
+from cockpit.engine.downtime import DowntimeClock
 from cockpit.engine.report_mail import MAIL_RECORDS, mail_html, mail_markdown
 
 
@@ -49,8 +48,7 @@ class Timeline:
     """(when, (domain, nameserver), MX state) in journal order: flips and each run's first sight of every pair."""
     dns_now: dict[tuple[str, str], str] = field(default_factory=dict)
     """The last MX state the journal knows for each pair."""
-    downtime: tuple[float, float | None] | None = None
-    """(start, end) of the window; end None while not every nameserver serves the last state."""
+    downtime: DowntimeClock = field(default_factory=DowntimeClock)
 
 
 def build_timeline(records: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> Timeline:
@@ -107,7 +105,7 @@ def build_timeline(records: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -
                                            "after": state, "ttl": None, "unwatched": True})  # fmt: skip
                 _dns_seen(timeline, at, pair, str(state))
     _interrupted(timeline, open_intents)
-    timeline.downtime = _downtime(timeline)
+    timeline.downtime = DowntimeClock.from_records(records)
     return timeline
 
 
@@ -129,24 +127,6 @@ def _dns_seen(timeline: Timeline, at: object, pair: tuple[str, str], state: str)
     if isinstance(at, int | float):
         timeline.dns.append((float(at), pair, state))
     timeline.dns_now[pair] = state
-
-
-def _downtime(timeline: Timeline) -> tuple[float, float | None] | None:
-    if len(timeline.mx_states) < 2:
-        return None
-    first, last = timeline.mx_states[0], timeline.mx_states[-1]
-    where: dict[tuple[str, str], str] = {}
-    start: float | None = None
-    end: float | None = None
-    for at, pair, state in timeline.dns:
-        before, where[pair] = where.get(pair), state
-        if start is None:
-            if before != first or state == first:
-                continue
-            start = at
-        arrived = all(served == last for served in where.values())
-        end = (end if end is not None else at) if arrived else None
-    return None if start is None else (start, end)
 
 
 def _clock(at: float | None) -> str:
@@ -191,9 +171,10 @@ def render_markdown(timeline: Timeline) -> str:
 
 
 def _downtime_text(timeline: Timeline) -> str:
-    if timeline.downtime is None:
+    clock = timeline.downtime
+    start, end = clock.started, clock.ended
+    if start is None:
         return "not measured (no nameserver left the first MX state during the run)"
-    start, end = timeline.downtime
     if end is None:
         last = timeline.mx_states[-1]
         behind = ", ".join(
@@ -202,7 +183,8 @@ def _downtime_text(timeline: Timeline) -> str:
             if state != last
         )
         return f"from {_clock(start)}, still open (not every nameserver serves '{last}': {behind})"
-    return f"{format_duration(end - start)}, from {_clock(start)} to {_clock(end)}"
+    how = "" if clock.proven else " (every nameserver serves the last MX state; no step proved the new MTA listens)"
+    return f"{format_duration(end - start)}, from {_clock(start)} to {_clock(end)}{how}"
 
 
 def _ttl(flip: dict[str, Any]) -> str:

@@ -10,12 +10,14 @@ import math
 from collections.abc import Callable
 
 from cockpit.base.units import format_clock, format_duration, format_rate
+from cockpit.engine.downtime import DowntimeClock
 from cockpit.engine.events import (
     CountdownSet,
     CountdownTick,
     Decision,
     DnsFlip,
     Event,
+    ListenerProven,
     Notice,
     OutputLine,
     RunFinished,
@@ -25,6 +27,7 @@ from cockpit.engine.events import (
     StepProgress,
     TransferProgress,
 )
+from cockpit.engine.journal import event_record
 from cockpit.engine.states import StepState
 
 
@@ -36,8 +39,21 @@ class HeadlessPrinter:
         self._countdown_decile: dict[str, int] = {}
         self._progress: dict[str, str] = {}
         self._transfer_decile: dict[str, int] = {}
+        self.downtime = DowntimeClock()
+        """The one definition of downtime (engine/downtime.py), for the summary at the end."""
+
+    def _downtime(self, now: float) -> str:
+        clock = self.downtime
+        if clock.started is None:
+            return ""
+        elapsed = format_duration(clock.elapsed(now) or 0.0)
+        if clock.ended is None:
+            return f" · downtime {elapsed} so far, not over (since {format_clock(clock.started)})"
+        return f" · downtime {elapsed}, from {format_clock(clock.started)} to {format_clock(clock.ended)}"
 
     def __call__(self, event: Event) -> None:
+        if isinstance(event, RunStarted | DnsFlip | ListenerProven):
+            self.downtime.feed(event_record(event))
         text = self.format(event)
         if text is not None:
             stamp = format_clock(event.at)
@@ -49,7 +65,7 @@ class HeadlessPrinter:
             dry = ", dry run" if event.dry_run else ""
             return f"{how} '{event.plan_name}' ({event.mode} mode{dry}, {len(event.step_ids)} steps)"
         if isinstance(event, RunFinished):
-            return f"run {event.outcome} (exit {event.exit_code})"
+            return f"run {event.outcome} (exit {event.exit_code}){self._downtime(event.at)}"
         if isinstance(event, StepChanged):
             if event.state in (StepState.COUNTING_DOWN,):
                 return None

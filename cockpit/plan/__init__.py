@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cockpit.plan.issues import Mark, PlanError, PlanIssue
 from cockpit.plan.loader import PlanFile, PlanFileError, load_plan, parse_plan
-from cockpit.plan.mail_steps import InventoryStep, SyncStep, VerifyStep
+from cockpit.plan.mail_steps import CanaryStep, DrainStep, InventoryStep, SyncStep, VerifyStep
 from cockpit.plan.models import DnsSettings, Host, Nameserver, Phase, Plan, Secret, Store
 from cockpit.plan.step_base import StepBase
 from cockpit.plan.steps import (
@@ -25,10 +25,12 @@ from cockpit.plan.values import HostPort, MxRecord
 __all__ = [
     "FORMER_TTL",
     "OLD_TTL",
+    "CanaryStep",
     "ConfirmStep",
     "CountdownStep",
     "DnsSettings",
     "DnsUpdateStep",
+    "DrainStep",
     "Host",
     "HostPath",
     "HostPort",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+import re
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field, model_validator
 
-from cockpit.plan.fields import Name
+from cockpit.base.units import format_duration
+from cockpit.plan.fields import Name, Port, PositiveSeconds
 from cockpit.plan.step_base import StepBase
 
 
@@ -46,3 +48,57 @@ class VerifyStep(StepBase):
 
     def describe(self) -> str:
         return f"Verify that every message of {self.source} is on {self.dest}"
+
+
+def _address(value: object) -> object:
+    if isinstance(value, str) and not _EMAIL.match(value.strip()):
+        raise ValueError(f"{value!r} is not a mail address (user@domain)")
+    return value.strip() if isinstance(value, str) else value
+
+
+_EMAIL = re.compile(r"^[^@\s<>\"]{1,64}@[A-Za-z0-9.-]{1,253}$")
+MailAddress = Annotated[str, BeforeValidator(_address)]
+
+
+class CanaryStep(StepBase):
+    """Proof at an MX change, through the MX the nameservers now serve: `refused` — every address of every MX
+    host refuses SMTP connections (senders retry soon); `delivered` — a real message sent through it lands in
+    `store` (its mailbox for `to`) within `within`. `from: HOST` speaks SMTP from that plan host over SSH."""
+
+    refers: ClassVar[dict[str, str]] = {"store": "stores", "from": "hosts"}
+    kind: Literal["canary"] = "canary"
+    expect: Literal["refused", "delivered"]
+    port: Port = 25
+    to: MailAddress | None = None
+    store: Name | None = None
+    within: PositiveSeconds = 120.0
+    via: Name | None = Field(default=None, alias="from")
+
+    @model_validator(mode="after")
+    def _what_it_needs(self) -> CanaryStep:
+        if self.expect == "delivered" and (self.to is None or self.store is None):
+            raise ValueError("canary expect: delivered needs 'to' (a mailbox address) and 'store' (where it lands)")
+        if self.expect == "refused" and (self.to is not None or self.store is not None):
+            raise ValueError("canary expect: refused sends nothing: 'to' and 'store' do not apply")
+        return self
+
+    def describe(self) -> str:
+        where = f" from {self.via}" if self.via else ""
+        if self.expect == "refused":
+            return f"Check{where} that every address of the MX now served refuses SMTP"
+        return f"Send a canary{where} to {self.to} through the MX now served and find it in {self.store}"
+
+
+class DrainStep(StepBase):
+    """Waits until a store stops receiving mail: nothing arrived for `quiet`, and the MTA's queue (the `queue`
+    command, run on the store's host, e.g. `postqueue -p`) is empty."""
+
+    refers: ClassVar[dict[str, str]] = {"store": "stores"}
+    kind: Literal["drain"] = "drain"
+    store: Name
+    quiet: PositiveSeconds = 30.0
+    queue: str | None = None
+
+    def describe(self) -> str:
+        queue = f" and `{self.queue}` shows an empty queue" if self.queue else ""
+        return f"Wait until {self.store} receives nothing for {format_duration(self.quiet)}{queue}"

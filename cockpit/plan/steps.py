@@ -28,7 +28,7 @@ from cockpit.plan.fields import (
     Port,
     Ttl,
 )
-from cockpit.plan.mail_steps import InventoryStep, SyncStep, VerifyStep
+from cockpit.plan.mail_steps import CanaryStep, DrainStep, InventoryStep, SyncStep, VerifyStep
 from cockpit.plan.step_base import StepBase
 from cockpit.plan.values import parse_duration
 
@@ -214,7 +214,9 @@ Step = Annotated[
     | DnsUpdateStep
     | InventoryStep
     | SyncStep
-    | VerifyStep,
+    | VerifyStep
+    | CanaryStep
+    | DrainStep,
     Field(discriminator="kind"),
 ]
 
@@ -229,6 +231,8 @@ STEP_KINDS: dict[str, type[StepBase]] = {
     "inventory": InventoryStep,
     "sync": SyncStep,
     "verify": VerifyStep,
+    "canary": CanaryStep,
+    "drain": DrainStep,
 }
 
 SCALAR_FIELD = {"confirm": "text", "countdown": "wait", "inventory": "store"}

@@ -134,6 +134,11 @@ class MxRecord:
 def parse_mx_record(text: str) -> MxRecord:
     """`mail.example.net.` or `10 mail.example.net.`; the host is stored lower-case with a trailing dot."""
     parts = text.split()
+    if parts and parts[-1] == ".":
+        raise ValueError(
+            f"{text!r} is the null MX (RFC 7505): senders bounce mail at once instead of retrying; a parking "
+            "MX must name a host whose address refuses SMTP connections"
+        )
     if len(parts) == 1:
         return MxRecord(fqdn(parts[0]))
     if len(parts) == 2 and parts[0].isdigit():

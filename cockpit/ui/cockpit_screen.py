@@ -15,18 +15,21 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from cockpit.base.safe_text import visible
+from cockpit.engine.downtime import DowntimeClock
 from cockpit.engine.events import (
     Asking,
     CountdownSet,
     CountdownTick,
     DnsFlip,
     DnsRound,
+    ListenerProven,
     Notice,
     RunFinished,
     RunStarted,
     StepChanged,
     StepProgress,
 )
+from cockpit.engine.journal import event_record
 from cockpit.engine.prompts import Answer, CommandResult, Prompt, PromptKind, resolve
 from cockpit.engine.run import PlanRun
 from cockpit.engine.states import StepState
@@ -34,20 +37,17 @@ from cockpit.ui.dialogs.confirm_screen import ConfirmScreen
 from cockpit.ui.dialogs.help_screen import HelpScreen, help_sections
 from cockpit.ui.dialogs.operator_dialogs import abort_question, irreversible_question, quit_question
 from cockpit.ui.dialogs.text_prompt import reason_prompt
-from cockpit.ui.downtime import Downtime
 from cockpit.ui.event_feed import EventFeed
 from cockpit.ui.messages import EngineEvent
 from cockpit.ui.panes.checklist_pane import ChecklistPane, StepView
 from cockpit.ui.panes.countdown_pane import CountdownPane
-from cockpit.ui.panes.header_bar import HeaderBar
+from cockpit.ui.panes.header_bar import HeaderBar, run_mode, run_phase
 from cockpit.ui.panes.nameservers_pane import NameserversPane
 from cockpit.ui.panes.output_buffer import OutputBuffer
 from cockpit.ui.panes.output_pane import OutputPane
 from cockpit.ui.panes.step_list import StepList
 
 EXTEND_BY = 60.0
-PHASE_WIDTH = 24
-"""The longest phase name the header shows whole."""
 Severity = Literal["information", "warning", "error"]
 NOTICE_SEVERITY: dict[str, Severity] = {"info": "information", "warning": "warning", "error": "error"}
 
@@ -84,7 +84,8 @@ class CockpitScreen(Screen[None]):
         """What `run.run()` returned; 1 until it returns (a quit before the run ended is a stop)."""
         self.buffer = OutputBuffer()
         self.feed = EventFeed(self.buffer, self.post_message)
-        self.downtime = Downtime()
+        self.downtime = DowntimeClock()
+        """The one definition of downtime (engine/downtime.py), fed with this run's events."""
         self.started_at: float | None = None
         self.finished: RunFinished | None = None
         self.quitting = False
@@ -151,13 +152,16 @@ class CockpitScreen(Screen[None]):
                 self._dns_round(event)
             case Notice() as event:
                 self._notice(event)
+            case ListenerProven() as event:
+                self.downtime.feed(event_record(event))
+                self._tick()
         prompt = self._open_prompt()
         self.query_one(ChecklistPane).ask((prompt.step_id, prompt.kind.value, prompt.question) if prompt else None)
         self.refresh_bindings()
 
     def _run_started(self, event: RunStarted) -> None:
         self.started_at = event.at
-        self.downtime.set_states(event.mx_states)
+        self.downtime.feed(event_record(event))
         self.query_one(NameserversPane).set_states(event.mx_states)
         self._tick()
 
@@ -190,7 +194,7 @@ class CockpitScreen(Screen[None]):
             self.notify(f"{event.step_id} was interrupted: r reruns, d marks done, s skips", severity="warning")
 
     def _dns_flip(self, event: DnsFlip) -> None:
-        self.downtime.flip(event)
+        self.downtime.feed(event_record(event))
         news = self.query_one(NameserversPane).flip(event, self.run.clock.now())
         if news is not None:
             self._alert(news, title="Nameservers converged")
@@ -212,20 +216,13 @@ class CockpitScreen(Screen[None]):
 
     def _tick(self) -> None:
         now = self.run.clock.now()
-        current = self.run.current
-        phase = visible(self.run.steps[current].phase) if current in self.run.steps else ""
-        if len(phase) > PHASE_WIDTH:  # the plan's name keeps some room at 80 columns
-            phase = phase[: PHASE_WIDTH - 1] + "…"
-        mode = ("dry run · " if self.run.options.dry_run else "") + f"{self.run.options.mode} mode"
-        settled = sum(1 for status in self.run.steps.values() if status.state.settled)
-        outcome = f" · {self.finished.outcome}" if self.finished else ""
         self.query_one(HeaderBar).show(
             name=visible(self.run.plan.name),
-            phase=f"{phase} {settled}/{len(self.run.steps)}{outcome}".strip(),
-            mode=mode,
+            phase=run_phase(self.run, self.finished),
+            mode=run_mode(self.run),
             elapsed=now - self.started_at if self.started_at is not None else 0.0,
             downtime=self.downtime.elapsed(now),
-            downtime_over=self.downtime.ended is not None,
+            downtime_over=self.downtime.over,
         )
         self.query_one(NameserversPane).tick(now)
 

@@ -9,6 +9,7 @@ import errno
 import socket
 
 from cockpit.engine.context import StepContext, StepFailed
+from cockpit.engine.events import ListenerProven
 from cockpit.engine.kinds.base import KindOf
 from cockpit.plan import PortStep
 
@@ -39,6 +40,7 @@ class PortKind(KindOf[PortStep]):
         if outcome == "open":
             if step.port in SMTP_PORTS and not (banner or "").startswith("220"):
                 raise StepFailed(f"{where} accepts connections but sent no SMTP greeting (got {banner or 'nothing'!r})")
+            ctx.publish(ListenerProven(ctx.clock.now(), step.id, False, f"{where} is open"))
             return f"{where} is open" + (f": {banner}" if banner else "")
         raise StepFailed(f"{where} is {outcome}, expected open")
 

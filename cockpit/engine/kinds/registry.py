@@ -6,9 +6,11 @@ from collections.abc import Callable
 from typing import Protocol
 
 from cockpit.engine.context import StepContext, StepFailed
+from cockpit.engine.kinds.canary import CanaryKind
 from cockpit.engine.kinds.confirm import ConfirmKind
 from cockpit.engine.kinds.countdown import CountdownKind
 from cockpit.engine.kinds.dns_update import DnsUpdateKind
+from cockpit.engine.kinds.drain import DrainKind
 from cockpit.engine.kinds.inventory import InventoryKind
 from cockpit.engine.kinds.port import PortKind
 from cockpit.engine.kinds.ssh import SshKind
@@ -17,9 +19,11 @@ from cockpit.engine.kinds.transfer import TransferKind
 from cockpit.engine.kinds.verify import VerifyKind
 from cockpit.engine.kinds.wait_dns import WaitDnsKind
 from cockpit.plan import (
+    CanaryStep,
     ConfirmStep,
     CountdownStep,
     DnsUpdateStep,
+    DrainStep,
     InventoryStep,
     PortStep,
     SshStep,
@@ -48,6 +52,8 @@ KINDS: dict[type[StepBase], Callable[..., StepKind]] = {
     InventoryStep: InventoryKind,
     SyncStep: SyncKind,
     VerifyStep: VerifyKind,
+    CanaryStep: CanaryKind,
+    DrainStep: DrainKind,
 }
 """Step model → the class that runs it (constructed with the step)."""
 

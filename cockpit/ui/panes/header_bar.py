@@ -6,6 +6,13 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
 
+from cockpit.base.safe_text import visible
+from cockpit.engine.events import RunFinished
+from cockpit.engine.run import PlanRun
+
+PHASE_WIDTH = 24
+"""The longest phase name the header shows whole (the plan's name keeps some room at 80 columns)."""
+
 
 def hms(seconds: float) -> str:
     whole = max(0, int(seconds))
@@ -49,3 +56,18 @@ class HeaderBar(Horizontal):
             self.query_one("#header-downtime", Label).update(
                 f"downtime {hms(downtime)}" + (" (over)" if downtime_over else "")
             )
+
+
+def run_phase(run: PlanRun, finished: RunFinished | None) -> str:
+    """`during 7/16` (with the outcome once the run ended); a long phase name is cut to keep the plan's."""
+    current = run.current
+    phase = visible(run.steps[current].phase) if current in run.steps else ""
+    if len(phase) > PHASE_WIDTH:
+        phase = phase[: PHASE_WIDTH - 1] + "…"
+    settled = sum(1 for status in run.steps.values() if status.state.settled)
+    outcome = f" · {finished.outcome}" if finished else ""
+    return f"{phase} {settled}/{len(run.steps)}{outcome}".strip()
+
+
+def run_mode(run: PlanRun) -> str:
+    return ("dry run · " if run.options.dry_run else "") + f"{run.options.mode} mode"

@@ -29,6 +29,45 @@ def flip(at: float, ns: str, before: str, after: str) -> dict[str, Any]:
             "after": after, "ttl": 60}  # fmt: skip
 
 
+def window(timeline: Any) -> tuple[float | None, float | None]:
+    return timeline.downtime.started, timeline.downtime.ended
+
+
+def proof(at: float, through_mx: bool) -> dict[str, Any]:
+    return {"type": "ListenerProven", "at": at, "step_id": "x", "through_mx": through_mx}
+
+
+def test_a_canary_through_the_parking_mx_ends_the_downtime_before_the_final_flip() -> None:
+    timeline = build_timeline([
+        started(0), seen(1, ("ns1", "old"), ("ns2", "old")),
+        flip(10, "ns1", "old", "parking"), flip(12, "ns2", "old", "parking"),
+        proof(20, True), flip(30, "ns1", "parking", "new"), flip(33, "ns2", "parking", "new"),
+    ])  # fmt: skip
+    assert window(timeline) == (10, 20) and timeline.downtime.proven
+    assert "10s, from" in render_markdown(timeline)
+
+
+def test_a_port_found_open_ends_it_when_the_first_nameserver_serves_new() -> None:
+    before_flip = build_timeline([
+        started(0), seen(1, ("ns1", "old"), ("ns2", "old")), flip(10, "ns1", "old", "parking"),
+        proof(20, False), flip(30, "ns1", "parking", "new"), flip(33, "ns2", "parking", "new"),
+    ])  # fmt: skip
+    assert window(before_flip) == (10, 30)
+    after_flip = build_timeline([
+        started(0), seen(1, ("ns1", "old")), flip(10, "ns1", "old", "parking"),
+        flip(30, "ns1", "parking", "new"), proof(36, False),
+    ])  # fmt: skip
+    assert window(after_flip) == (10, 36)
+
+
+def test_without_a_proof_the_end_is_every_nameserver_on_new_and_says_so() -> None:
+    timeline = build_timeline([
+        started(0), seen(1, ("ns1", "old")), flip(10, "ns1", "old", "parking"), flip(30, "ns1", "parking", "new"),
+    ])  # fmt: skip
+    assert window(timeline) == (10, 30) and not timeline.downtime.proven
+    assert "no step proved the new MTA listens" in render_markdown(timeline)
+
+
 def test_window_from_first_leaving_old_to_all_new() -> None:
     timeline = build_timeline([
         started(0), seen(1, ("ns1", "old"), ("ns2", "old")),
@@ -36,7 +75,7 @@ def test_window_from_first_leaving_old_to_all_new() -> None:
         flip(30, "ns1", "parking", "new"), flip(33, "ns2", "parking", "new"),
         seen(40, ("ns1", "new"), ("ns2", "new")),
     ])  # fmt: skip
-    assert timeline.downtime == (10, 33)
+    assert window(timeline) == (10, 33)
     assert "23s, from" in render_markdown(timeline)
 
 
@@ -46,7 +85,7 @@ def test_a_nameserver_that_never_flipped_keeps_the_window_open() -> None:
         flip(10, "ns1", "old", "parking"), flip(12, "ns2", "old", "parking"),
         flip(30, "ns1", "parking", "new"), flip(33, "ns2", "parking", "new"),
     ])  # fmt: skip
-    assert timeline.downtime == (10, None)
+    assert window(timeline) == (10, None)
     text = render_markdown(timeline)
     assert "still open" in text and "ns3 serves 'old' for example.com" in text
 
@@ -58,7 +97,7 @@ def test_a_flip_while_no_cockpit_watched_counts_when_seen() -> None:
         flip(30, "ns1", "parking", "new"),
         started(50), seen(51, ("ns1", "new"), ("ns2", "new")),
     ])  # fmt: skip
-    assert timeline.downtime == (10, 51)
+    assert window(timeline) == (10, 51)
     unwatched = [f for f in timeline.flips if f.get("unwatched")]
     assert [(f["nameserver"], f["before"], f["after"], f["at"]) for f in unwatched] == [("ns2", "parking", "new", 51)]
     assert "flipped while no cockpit watched" in render_markdown(timeline)
@@ -71,7 +110,7 @@ def test_a_window_that_closes_and_opens_again_ends_at_the_last_arrival() -> None
         flip(25, "ns1", "new", "parking"), flip(40, "ns1", "parking", "new"),
         seen(50, ("ns1", "new")),
     ])  # fmt: skip
-    assert timeline.downtime == (10, 40)
+    assert window(timeline) == (10, 40)
 
 
 def test_failures_also_of_skipped_and_interrupted_steps() -> None:

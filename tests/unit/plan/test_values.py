@@ -85,3 +85,8 @@ def test_mx_records() -> None:
     for bad in ("10", "x mail.example.net", "10 a b", "70000 a.b"):
         with pytest.raises(ValueError):
             parse_mx_record(bad)
+
+
+def test_the_null_mx_is_refused_with_why() -> None:
+    with pytest.raises(ValueError, match=r"null MX \(RFC 7505\): senders bounce mail at once"):
+        parse_mx_record("0 .")
