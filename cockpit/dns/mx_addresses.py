@@ -3,6 +3,7 @@ watches (they often serve the MX host's zone too), then of the system resolver."
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Sequence
 
 import dns.asyncresolver
@@ -26,13 +27,18 @@ async def mx_host_addresses(host: str, servers: Sequence[Server]) -> tuple[list[
     problems: list[str] = []
     if servers:
         try:
-            return await addresses_of(host, _resolver_at(servers)), "the plan's nameservers"
+            return _ordered(await addresses_of(host, _resolver_at(servers))), "the plan's nameservers"
         except DiscoveryError as exc:
             problems.append(f"the plan's nameservers: {exc}")
     try:
         resolver = system_resolver()
         resolver.lifetime = LOOKUP_TIMEOUT
-        return await addresses_of(host, resolver), "the system resolver"
+        return _ordered(await addresses_of(host, resolver)), "the system resolver"
     except DiscoveryError as exc:
         problems.append(f"the system resolver: {exc}")
     raise DiscoveryError(f"cannot resolve the MX host {host}: {'; '.join(problems)}")
+
+
+def _ordered(addresses: list[str]) -> list[str]:
+    """IPv4 before IPv6, each in numeric order: a stable order to show and to try (answers rotate)."""
+    return sorted(addresses, key=lambda a: (ipaddress.ip_address(a).version, ipaddress.ip_address(a)))

@@ -50,7 +50,7 @@ class CanaryKind(KindOf[CanaryStep]):
 
     async def _refused(self, ctx: StepContext, targets: list[Target]) -> str:
         step = self.step
-        timeout = min(step.timeout or 10.0, 10.0)
+        timeout = min(step.timeout / 3 if step.timeout else 10.0, 10.0)  # a third of the step's: all can answer
         outcomes = await asyncio.gather(*(self._probe(ctx, target, timeout) for target in targets))
         wrong = []
         for target, (outcome, detail) in zip(targets, outcomes, strict=True):
