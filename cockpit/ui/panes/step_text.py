@@ -8,9 +8,12 @@ from __future__ import annotations
 from textual.content import Content
 
 from cockpit.base.safe_text import visible
+from cockpit.base.units import format_duration
 from cockpit.engine.states import StepState
 from cockpit.plan import (
+    CanaryStep,
     DnsUpdateStep,
+    DrainStep,
     InventoryStep,
     Plan,
     PortStep,
@@ -116,6 +119,15 @@ def _exact_action(plan: Plan, step: StepBase) -> list[tuple[str, str]]:
         if isinstance(step, SyncStep):
             rows.append(("copies", "what the destination lacks, by identity (never a second copy)"))
         return rows
+    if isinstance(step, CanaryStep):
+        where = f"from {host_address(plan, step.via)}" if step.via else "from this machine"
+        rows = [("probe", f"SMTP port {step.port} of every address of the MX now served, {where}")]
+        if step.expect == "delivered" and step.store is not None:
+            rows += [("sends", f"one message to {step.to}"), ("finds it", _store(plan, step.store))]
+        return rows
+    if isinstance(step, DrainStep):
+        rows = [("watches", _store(plan, step.store)), ("quiet for", format_duration(step.quiet))]
+        return rows + ([("queue", step.queue)] if step.queue else [])
     return []
 
 
