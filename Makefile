@@ -21,7 +21,8 @@ demo: $(STAMP)
 	$(BIN)/cockpit check sample-plans/*.yaml
 	$(BIN)/cockpit demo $(DEMO_ARGS)
 
-# Real servers the integration tests need (OpenSSH sshd, BIND, PowerDNS, tmux); installed only when missing and root.
+# Real servers the integration tests need (OpenSSH sshd, BIND, PowerDNS, Postfix, tmux); installed only when missing
+# and root (Postfix with no configuration of its own: the tests run private instances).
 servers:
 	@missing=""; \
 	[ -x /usr/sbin/sshd ] || missing="$$missing openssh-server openssh-client"; \
@@ -29,10 +30,12 @@ servers:
 	command -v tsig-keygen >/dev/null 2>&1 || missing="$$missing bind9-utils"; \
 	command -v dig >/dev/null 2>&1 || missing="$$missing bind9-dnsutils"; \
 	command -v tmux >/dev/null 2>&1 || missing="$$missing tmux"; \
+	[ -x /usr/sbin/postfix ] || missing="$$missing postfix"; \
 	[ -x /usr/sbin/pdns_server ] && [ -f /usr/share/doc/pdns-backend-sqlite3/schema.sqlite3.sql ] || missing="$$missing pdns-server pdns-backend-sqlite3"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing:$$missing"; \
+	    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections 2>/dev/null; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
 	    echo "not root: cannot install$$missing (integration tests that need them will skip, or fail under CI=true)"; \

@@ -21,7 +21,7 @@ def test_valid_plans_print_a_summary() -> None:
     lines = result.stdout.splitlines()
     assert len(lines) == 2
     assert lines[0].startswith(f"{SAMPLES / 'sendmail-mbox.yaml'}: ok — Move example.com mail")
-    assert "3 phases (before, during, after), 16 steps (5 change servers), 2 hosts, 1 domain, 2 nameservers" in lines[0]
+    assert "3 phases (before, during, after), 23 steps (6 change servers), 2 hosts, 1 domain, 2 nameservers" in lines[0]
 
 
 def test_invalid_plan_lists_located_errors_and_exits_2(tmp_path: Path) -> None:
@@ -35,7 +35,7 @@ def test_invalid_plan_lists_located_errors_and_exits_2(tmp_path: Path) -> None:
     assert result.stdout == ""
     lines = result.stderr.splitlines()
     assert len(lines) == 2
-    assert lines[0].startswith("sample.yaml:18:1: duplicate key 'ttl' (first at line 17)")
+    assert lines[0].startswith("sample.yaml:19:1: duplicate key 'ttl' (first at line 18)")
     assert (
         lines[1].startswith("sample.yaml:")
         and "step 4 of phase 'before': unknown host 'newer' (hosts: old, new)" in lines[1]
