@@ -13,7 +13,7 @@ from collections import Counter
 
 from cockpit.plan import Plan, StepBase
 
-COMMON = {"id", "title", "timeout", "retries", "idempotent"}
+COMMON = {"id", "title", "timeout", "retries", "idempotent", "changes"}
 
 
 def default_id(phase: str, position: int) -> str:

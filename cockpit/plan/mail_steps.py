@@ -27,7 +27,7 @@ class SyncStep(StepBase):
     """Copies to one store the messages of another that it lacks, by identity: never a second copy, so it is
     safe to run again (a pre-copy, then the delta, then the stragglers)."""
 
-    side_effects: ClassVar[bool] = True
+    changes_by_default: ClassVar[bool] = True
     refers: ClassVar[dict[str, str]] = {"from": "stores", "to": "stores"}
     kind: Literal["sync"] = "sync"
     source: Name = Field(alias="from")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cockpit.plan.fields import PositiveSeconds, StepId
 
-COMMON_KEYS = ("id", "title", "timeout", "retries", "idempotent")
+COMMON_KEYS = ("id", "title", "timeout", "retries", "idempotent", "changes")
 
 
 class StepBase(BaseModel):
@@ -16,8 +16,11 @@ class StepBase(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, str_strip_whitespace=True)
 
-    side_effects: ClassVar[bool] = False
-    """True for steps that change something on a server: they ask before they run and are journaled."""
+    changes_by_default: ClassVar[bool] = False
+    """The kind changes something on a server: it asks before it runs and is journaled with an intent."""
+    declares_changes: ClassVar[bool] = False
+    """The plan may say whether a step of this kind changes anything (`changes: false` on a read-only ssh
+    command); for the other kinds the cockpit knows."""
     refers: ClassVar[dict[str, str]] = {}
     """Keys of the step (as written in the plan) that name an entry of a plan section: key → section
     (hosts, mx, secrets, stores). `cockpit check` reports a name the section lacks."""
@@ -31,6 +34,20 @@ class StepBase(BaseModel):
     retries: Annotated[int, Field(ge=0, le=100)] = 0
     idempotent: bool = False
     """Safe to run again after an interruption whose outcome is unknown."""
+    changes: bool | None = None
+    """Whether this step changes a server, where its kind lets the plan say (ssh); None: the kind decides."""
+
+    @model_validator(mode="after")
+    def _changes_said_where_it_can_be(self) -> StepBase:
+        if self.changes is not None and not self.declares_changes:
+            kind = self.kind
+            raise ValueError(f"'changes' is for ssh steps: the cockpit knows whether a {kind} step changes anything")
+        return self
+
+    @property
+    def side_effects(self) -> bool:
+        """This step changes something on a server: it asks before it runs and is journaled with an intent."""
+        return self.changes if self.changes is not None else self.changes_by_default
 
     @property
     def label(self) -> str:

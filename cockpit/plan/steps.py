@@ -46,7 +46,8 @@ class ConfirmStep(StepBase):
 class SshStep(StepBase):
     """Runs a command on a plan host over SSH, streaming its output."""
 
-    side_effects: ClassVar[bool] = True
+    changes_by_default: ClassVar[bool] = True
+    declares_changes: ClassVar[bool] = True
     refers: ClassVar[dict[str, str]] = {"host": "hosts"}
     kind: Literal["ssh"] = "ssh"
     host: Name
@@ -156,7 +157,7 @@ TransferEnd = Annotated[
 class TransferStep(StepBase):
     """Streams a file (or a directory, as tar) from one plan host to another, verified by SHA-256."""
 
-    side_effects: ClassVar[bool] = True
+    changes_by_default: ClassVar[bool] = True
     kind: Literal["transfer"] = "transfer"
     source: TransferEnd = Field(alias="from")
     dest: TransferEnd = Field(alias="to")
@@ -169,7 +170,7 @@ class DnsUpdateStep(StepBase):
     """Replaces the MX RRset of the plan's domains: on a primary nameserver (RFC 2136, TSIG-signed: `server`
     and `key`), or through a DNS provider's API (`provider`, one of the plan's `providers`)."""
 
-    side_effects: ClassVar[bool] = True
+    changes_by_default: ClassVar[bool] = True
     refers: ClassVar[dict[str, str]] = {"mx": "mx", "key": "secrets", "provider": "providers"}
     kind: Literal["dns_update"] = "dns_update"
     server: Endpoint | None = None

@@ -35,7 +35,7 @@ from cockpit.engine.run import PlanRun
 from cockpit.engine.states import StepState
 from cockpit.ui.dialogs.confirm_screen import ConfirmScreen
 from cockpit.ui.dialogs.help_screen import HelpScreen, help_sections
-from cockpit.ui.dialogs.operator_dialogs import abort_question, irreversible_question, quit_question
+from cockpit.ui.dialogs.operator_dialogs import abort_question, confirmation_for, quit_question
 from cockpit.ui.dialogs.text_prompt import reason_prompt
 from cockpit.ui.event_feed import EventFeed
 from cockpit.ui.messages import EngineEvent
@@ -284,27 +284,24 @@ class CockpitScreen(Screen[None]):
         self._report(command())
 
     def _guarded(self, prompt: Prompt, command: Callable[[], CommandResult]) -> None:
-        """Irreversible steps show exactly what runs where before the answer goes to the run."""
-        status = self.run.steps[prompt.step_id]
-        if not status.step.side_effects or self.run.options.dry_run:
+        """An answer goes through its confirmation first, when it has one (see confirmation_for)."""
+        question = confirmation_for(self.run, prompt)
+        if question is None:
             self._answer_if_same(prompt, command)
             return
-        title, body = irreversible_question(self.run.plan, status.step, prompt.step_id)
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self._answer_if_same(prompt, command)
 
-        self.app.push_screen(ConfirmScreen(title, body), answered)
+        self.app.push_screen(ConfirmScreen(*question), answered)
 
     def action_go(self) -> None:
         prompt = self._open_prompt()
         if prompt is None:
             self._report(self.run.go())
-        elif prompt.kind in (PromptKind.GATE, PromptKind.FAILED):
-            self._guarded(prompt, self.run.go)
         else:
-            self._answer_if_same(prompt, self.run.go)
+            self._guarded(prompt, self.run.go)
 
     def action_skip(self) -> None:
         prompt = self._open_prompt()
@@ -384,7 +381,7 @@ class CockpitScreen(Screen[None]):
             if yes:
                 self.stop_run("stopped", 1)
 
-        self.app.push_screen(ConfirmScreen(*quit_question(running)), answered)
+        self.app.push_screen(ConfirmScreen(*quit_question(self.run.steps[running].step, running)), answered)
 
     def stop_run(self, outcome: str, exit_code: int) -> None:
         """Stop the run (the journal keeps it resumable) and leave once its worker has ended."""

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from textual.content import Content
 
+from cockpit.engine.prompts import Prompt, PromptKind
+from cockpit.engine.run import PlanRun
 from cockpit.plan import Plan, StepBase
-from cockpit.ui.panes.step_text import exact_action, shown_label
+from cockpit.ui.panes.step_text import exact_action, manual_mx_change, shown_label, what_it_changes
 
 
 def irreversible_question(plan: Plan, step: StepBase, step_id: str) -> tuple[str, Content]:
@@ -14,8 +16,17 @@ def irreversible_question(plan: Plan, step: StepBase, step_id: str) -> tuple[str
         Content.assemble((f"{key:>8}: ", "$text-muted"), (value, "bold")) for key, value in exact_action(plan, step)
     ]
     lines.append(Content(""))
-    lines.append(Content.styled("This changes a server and cannot be taken back.", "$text-warning"))
+    lines.append(Content.styled(what_it_changes(plan, step), "$text-warning"))
     return f"Run {step_id}: {shown_label(step)}", Content("\n").join(lines)
+
+
+def manual_change_question(step: StepBase, step_id: str, change: list[tuple[str, str]]) -> tuple[str, Content]:
+    """Title and body for a confirm step whose manual action is an MX change: the exact records to set."""
+    lines = [Content.styled(shown_label(step), "bold"), Content("")]
+    lines += [Content.assemble((f"{key:>8}: ", "$text-muted"), (value, "bold")) for key, value in change]
+    lines += [Content(""), Content.styled("Done exactly so? The cockpit then watches every nameserver for it.",
+                                          "$text-warning")]  # fmt: skip
+    return f"Confirm {step_id}: the MX change made by hand", Content("\n").join(lines)
 
 
 def abort_question(step: StepBase, step_id: str) -> tuple[str, Content]:
@@ -31,9 +42,25 @@ def abort_question(step: StepBase, step_id: str) -> tuple[str, Content]:
     return f"Abort the running step {step_id}?", body
 
 
-def quit_question(step_id: str) -> tuple[str, Content]:
-    body = Content(
-        f"Step {step_id} is running. Quitting stops it now; its outcome may be unknown.\n"
-        "The journal lets a later run resume, asking what to do with an interrupted step."
-    )
-    return "Quit while a step runs?", body
+def quit_question(step: StepBase, step_id: str) -> tuple[str, Content]:
+    if step.side_effects:
+        text = (f"Step {step_id} is changing a server. Quitting stops it now; its outcome may be unknown.\n"
+                "The journal lets a later run resume, asking what to do with the interrupted step.")  # fmt: skip
+    else:
+        text = (f"Step {step_id} only waits or reads (it changes nothing): quitting stops the wait.\n"
+                "A later run starts it again (a countdown keeps its deadline).")  # fmt: skip
+    return "Quit while a step runs?", Content(text)
+
+
+def confirmation_for(run: PlanRun, prompt: Prompt) -> tuple[str, Content] | None:
+    """The dialog an answer goes through before it reaches the run, or None to answer at once: a step that
+    changes a server shows exactly what runs where; a confirm step that stands for an MX change made by hand
+    shows the exact records."""
+    status = run.steps[prompt.step_id]
+    if prompt.kind == PromptKind.CONFIRM:
+        ids = [s.id for _, s in run.plan.steps()]
+        change = manual_mx_change(run.plan, [s for _, s in run.plan.steps()], ids.index(prompt.step_id))
+        return None if change is None else manual_change_question(status.step, prompt.step_id, change)
+    if status.step.side_effects and not run.options.dry_run:
+        return irreversible_question(run.plan, status.step, prompt.step_id)
+    return None

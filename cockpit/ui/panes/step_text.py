@@ -5,6 +5,8 @@ Kept apart from the widgets so the checklist, the confirmation modal and the hel
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual.content import Content
 
 from cockpit.base.safe_text import visible
@@ -22,6 +24,7 @@ from cockpit.plan import (
     SyncStep,
     TransferStep,
     VerifyStep,
+    WaitDnsStep,
 )
 
 ICONS: dict[StepState, tuple[str, str]] = {
@@ -129,6 +132,34 @@ def _exact_action(plan: Plan, step: StepBase) -> list[tuple[str, str]]:
         rows = [("watches", _store(plan, step.store)), ("quiet for", format_duration(step.quiet))]
         return rows + ([("queue", step.queue)] if step.queue else [])
     return []
+
+
+def what_it_changes(plan: Plan, step: StepBase) -> str:
+    """What running the step changes, in one sentence, for its confirmation."""
+    if isinstance(step, SshStep):
+        return f"This runs the command on {step.host}: what it changes there is up to the command."
+    if isinstance(step, TransferStep):
+        return f"This writes {step.dest.path} on {step.dest.host} (a file of that name is replaced)."
+    if isinstance(step, DnsUpdateStep):
+        domains = ", ".join(step.domains or plan.domains)
+        return (f"This replaces the MX of {domains} at {step.where}: senders follow it as their caches expire "
+                "(the previous records are in the output, for going back).")  # fmt: skip
+    if isinstance(step, SyncStep):
+        return f"This adds to {step.dest} the messages it lacks; it never removes or changes a message there."
+    return "This changes a server."
+
+
+def manual_mx_change(plan: Plan, steps: Sequence[StepBase], index: int) -> list[tuple[str, str]] | None:
+    """When the confirm step at `index` stands for an MX change made by hand (the next step waits for an MX
+    state), the exact change: domains, records and TTL. None for any other manual action."""
+    following = steps[index + 1] if index + 1 < len(steps) else None
+    if not isinstance(following, WaitDnsStep) or following.mx is None:
+        return None
+    records = ", ".join(str(record) for record in plan.mx.get(following.mx, ()))
+    change = [("domains", ", ".join(plan.domains)), ("MX", f"{records} ({following.mx})")]
+    if plan.ttl is not None:
+        change.append(("TTL", f"{plan.ttl} s"))
+    return change
 
 
 def _store(plan: Plan, name: str) -> str:

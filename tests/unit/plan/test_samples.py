@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 import yaml
 
-from cockpit.plan import CountdownStep, DnsUpdateStep, SshStep, TransferStep, load_plan
+from cockpit.plan import CountdownStep, DnsUpdateStep, SshStep, SyncStep, load_plan
 from cockpit.plan.schema import plan_schema
 from tests.conftest import SAMPLES
 
@@ -61,15 +61,23 @@ def test_sendmail_sample_is_the_classic_move() -> None:
 def test_postfix_sample_precopies_and_updates_dns() -> None:
     plan = load_plan(SAMPLES / "postfix-dovecot.yaml").plan
     by_phase = {phase.name: [s.kind for s in phase.steps] for phase in plan.phases}
-    assert "transfer" in by_phase["before"] and "transfer" in by_phase["during"]
+    assert "sync" in by_phase["before"] and "sync" in by_phase["during"] and "verify" in by_phase["during"]
     updates = [s for _, s in plan.steps() if isinstance(s, DnsUpdateStep)]
     assert {u.mx for u in updates} == {"old", "parking", "new"}
     assert plan.hosts["new"].ssh_config == "mx2"
+
+
+@pytest.mark.parametrize("name", ["sendmail-mbox.yaml", "postfix-dovecot.yaml", "demo.yaml"])
+def test_every_sample_proves_the_move(name: str) -> None:
+    plan = load_plan(SAMPLES / name).plan
+    kinds = {step.kind for _, step in plan.steps()}
+    assert {"sync", "verify", "canary", "drain"} <= kinds, kinds
+    assert any(isinstance(s, CountdownStep) and s.wait == "former_ttl" for _, s in plan.steps())
 
 
 def test_demo_sample_walks_the_three_windows() -> None:
     plan = load_plan(SAMPLES / "demo.yaml").plan
     steps = [s for _, s in plan.steps()]
     assert [p.name for p in plan.phases] == ["before", "during", "after"]
-    assert any(isinstance(s, TransferStep) for s in steps)
-    assert all(s.idempotent for s in steps if isinstance(s, SshStep | TransferStep) and s.id != "forward-stragglers")
+    assert sum(isinstance(s, SyncStep) for s in steps) >= 3, "pre-copy, delta and stragglers"
+    assert all(s.idempotent for s in steps if isinstance(s, SshStep | SyncStep))
