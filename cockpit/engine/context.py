@@ -53,7 +53,9 @@ class StepContext:
         self.publish(StepProgress(self.clock.now(), self.step.id, text, done, total))
 
 
-async def bounded(clock: Clock, seconds: float | None, work: Awaitable[T], what: str) -> T:
+async def bounded(
+    clock: Clock, seconds: float | None, work: Awaitable[T], what: str, note: Callable[[], str] | None = None
+) -> T:
     """Await `work`, failing the step when it takes longer than `seconds` by the run's clock."""
     if seconds is None:
         return await work
@@ -71,4 +73,4 @@ async def bounded(clock: Clock, seconds: float | None, work: Awaitable[T], what:
         return task.result()
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
-    raise StepFailed(f"{what} timed out after {format_duration(seconds)}")
+    raise StepFailed(f"{what} timed out after {format_duration(seconds)}{note() if note else ''}")

@@ -210,7 +210,9 @@ class PlanRun:
             self.bus.publish(StepIntent(self.clock.now(), step.id, status.attempt, step.describe()))
         self._kind = kind
         self._aborting = False
-        self._task = asyncio.ensure_future(bounded(self.clock, step.timeout, kind.run(ctx), step.label))
+        self._task = asyncio.ensure_future(
+            bounded(self.clock, step.timeout, kind.run(ctx), step.label, kind.timeout_note)
+        )
         try:
             return StepState.DONE, await self._task
         except StepFailed as exc:

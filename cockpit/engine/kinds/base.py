@@ -17,3 +17,7 @@ class KindOf(Generic[StepT]):
     async def run(self, ctx: StepContext) -> str:
         """Do the step's work; return the result line, or raise StepFailed / StepSkipped."""
         raise NotImplementedError
+
+    def timeout_note(self) -> str:
+        """What to add when the step's timeout ends it (a wait names what it still waited for)."""
+        return ""

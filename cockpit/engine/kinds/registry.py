@@ -40,6 +40,8 @@ class StepKind(Protocol):
         """Do the step's work; return the result line, or raise StepFailed / StepSkipped."""
         ...
 
+    def timeout_note(self) -> str: ...
+
 
 KINDS: dict[type[StepBase], Callable[..., StepKind]] = {
     ConfirmStep: ConfirmKind,
