@@ -48,7 +48,7 @@ class DowntimeClock:
                 self.serving[pair] = record["before"]  # a live face sees flips only, not the journal's states
             self._serve(float(at), *pair, str(record.get("after")))
         elif kind == "DnsStates":
-            for domain, nameserver, state in record.get("pairs", ()):
+            for domain, nameserver, state, *_ in record.get("pairs", ()):
                 self._serve(float(at), str(domain), str(nameserver), str(state))
         elif kind == "ListenerProven":
             self._proof(float(at), bool(record.get("through_mx")))

@@ -39,6 +39,8 @@ class RunStarted(Event):
     """The plan's MX state names in order: the first is where mail starts, the last where it ends."""
     step_keys: tuple[str, ...] = ()
     """Each step's identity (see step_identity): how a resume of an edited plan finds its steps."""
+    operator: str = ""
+    """Who runs it: `user@host` of the cockpit, for the report's "confirmed by"."""
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,8 @@ class JournalWriter:
         self._attempt: dict[str, int] = {}
         self._dns: dict[tuple[str, str], str] = {}
         """The MX state of each (domain, nameserver) pair as the journal of this run has it."""
+        self._serials: dict[tuple[str, str], int | None] = {}
+        """And the SOA serial it served with it (a run that ends while serials differ is worth a warning)."""
 
     def write(self, record: dict[str, Any], *, durable: bool = False) -> None:
         if self.failure is not None:
@@ -197,17 +199,21 @@ class JournalWriter:
         tail.append(event)
 
     def _dns_round(self, event: DnsRound) -> None:
-        """Journal every pair's MX state when the journal does not say it yet: the first round of each run
-        names all the pairs (one that never flips included) and catches flips made while no cockpit watched."""
+        """Journal every pair's MX state and serial when the journal does not say them yet: the first round of
+        each run names all the pairs (one that never flips included) and catches flips made while no cockpit
+        watched."""
         seen = {
-            (view.pair.domain, view.pair.server.label): view.state
+            (view.pair.domain, view.pair.server.label): (view.state, view.observation.serial)
             for view in event.snapshot.pairs
             if view.state is not None
         }
-        if all(self._dns.get(pair) == state for pair, state in seen.items()):
+        if all(self._dns.get(pair) == state and self._serials.get(pair) == serial
+               for pair, (state, serial) in seen.items()):  # fmt: skip
             return
-        self._dns.update(seen)
-        pairs = [[domain, server, state] for (domain, server), state in sorted(self._dns.items())]
+        for pair, (state, serial) in seen.items():
+            self._dns[pair], self._serials[pair] = state, serial
+        pairs = [[domain, server, state, self._serials.get((domain, server))]
+                 for (domain, server), state in sorted(self._dns.items())]  # fmt: skip
         self.write({"type": "DnsStates", "at": event.at, "pairs": pairs})
 
     def _flush_tail(self, step_id: str, attempt: int) -> None:

@@ -15,6 +15,7 @@ from cockpit.base.safe_text import visible
 from cockpit.base.units import format_duration, format_timestamp
 from cockpit.engine.downtime import DowntimeClock
 from cockpit.engine.report_mail import MAIL_RECORDS, mail_html, mail_markdown
+from cockpit.engine.report_runs import dns_warnings, outputs_html, outputs_markdown, run_lines, ttl_changes
 
 
 @dataclass
@@ -42,6 +43,11 @@ class Timeline:
     steps: dict[str, StepLine] = field(default_factory=dict)
     flips: list[dict[str, Any]] = field(default_factory=list)
     mail: list[dict[str, Any]] = field(default_factory=list)
+    runs_text: list[str] = field(default_factory=list)
+    """Each start, resume and end of the cockpit, one line each."""
+    ttls: list[tuple[str, str, str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    operator: str = ""
     """Inventory, sync and verify results, in journal order."""
     mx_states: tuple[str, ...] = ()
     dns: list[tuple[float, tuple[str, str], str]] = field(default_factory=list)
@@ -64,6 +70,7 @@ def build_timeline(records: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -
             timeline.runs += 1
             timeline.plan_name = str(record.get("plan_name", ""))
             timeline.mx_states = tuple(record.get("mx_states") or ())
+            timeline.operator = str(record.get("operator") or "")
             for step_id, title in zip(record.get("step_ids", []), record.get("step_titles", []), strict=False):
                 timeline.steps.setdefault(step_id, StepLine(step_id, title)).title = title
             _interrupted(timeline, open_intents)
@@ -87,7 +94,8 @@ def build_timeline(records: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -
         elif kind == "Decision" and record.get("action") in ("go", "rerun", "mark-done"):
             line = timeline.steps.setdefault(record["step_id"], StepLine(record["step_id"]))
             action, source = record.get("action"), str(record.get("source", ""))
-            line.confirmed_by = source if action == "go" else f"{source} ({action})"
+            who = f"{source} {timeline.operator}" if source == "operator" and timeline.operator else source
+            line.confirmed_by = who if action == "go" else f"{who} ({action})"
         elif kind == "OutputLine":
             line = timeline.steps.setdefault(record["step_id"], StepLine(record["step_id"]))
             line.output.append(f"{record.get('host')} {record.get('stream')}: {record.get('text')}")
@@ -98,7 +106,7 @@ def build_timeline(records: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -
         elif kind in MAIL_RECORDS:
             timeline.mail.append(record)
         elif kind == "DnsStates":
-            for domain, nameserver, state in record.get("pairs", ()):
+            for domain, nameserver, state, *_ in record.get("pairs", ()):
                 pair, known = (str(domain), str(nameserver)), timeline.dns_now.get((str(domain), str(nameserver)))
                 if known is not None and known != state:
                     timeline.flips.append({"at": at, "domain": domain, "nameserver": nameserver, "before": known,
@@ -106,6 +114,10 @@ def build_timeline(records: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -
                 _dns_seen(timeline, at, pair, str(state))
     _interrupted(timeline, open_intents)
     timeline.downtime = DowntimeClock.from_records(records)
+    listed = list(records)
+    timeline.runs_text = run_lines(listed)
+    timeline.ttls = ttl_changes(listed)
+    timeline.warnings = dns_warnings(listed, timeline.mx_states[-1] if timeline.mx_states else None)
     return timeline
 
 
@@ -142,6 +154,8 @@ def render_markdown(timeline: Timeline) -> str:
     out.append(f"- Outcome: {visible(timeline.outcome)}")
     out.append(f"- From {_clock(timeline.first)} to {_clock(timeline.last)} ({timeline.runs} run(s) of the cockpit)")
     out.append(f"- Downtime window: {visible(_downtime_text(timeline))}")
+    out += [f"- Warning: {warning}" for warning in timeline.warnings]
+    out += ["", "## Runs", "", *(f"- {line}" for line in timeline.runs_text)]
     out += ["", "## Steps", "", "| step | title | started | ended | duration | result | confirmed by |",
             "|---|---|---|---|---|---|---|"]  # fmt: skip
     for line in timeline.steps.values():
@@ -149,7 +163,7 @@ def render_markdown(timeline: Timeline) -> str:
             f"| {_md(line.step_id)} | {_md(line.title)} | {_clock(line.started)} | {_clock(line.ended)} | "
             f"{_span(line.started, line.ended)} | {_md(line.result)} | {_md(line.confirmed_by or '—')} |"
         )
-    out += ["", "## DNS flips", ""]
+    out += ["", "## DNS changes", ""]
     if timeline.flips:
         out += ["| time | domain | nameserver | from | to | TTL |", "|---|---|---|---|---|---|"]
         for flip in timeline.flips:
@@ -159,6 +173,9 @@ def render_markdown(timeline: Timeline) -> str:
             )
     else:
         out.append("No nameserver changed its MX during the run.")
+    if timeline.ttls:
+        out += ["", "MX TTL changes:", "", "| time | domain | nameserver | TTL |", "|---|---|---|---|"]
+        out += [f"| {when} | {_md(d)} | {_md(ns)} | {change} |" for when, d, ns, change in timeline.ttls]
     out += mail_markdown(timeline.mail)
     failures = [line for line in timeline.steps.values() if line.failures]
     if failures:
@@ -167,6 +184,7 @@ def render_markdown(timeline: Timeline) -> str:
             out += [f"### {line.step_id} (finally {_md(line.result)})", ""]
             for what, output in line.failures:
                 out += [f"- {visible(what)}", "", "```", *(_fenced(o) for o in output or ["(no output)"]), "```", ""]
+    out += outputs_markdown({line.step_id: line.output for line in timeline.steps.values()})
     return "\n".join(out) + "\n"
 
 
@@ -218,6 +236,13 @@ def render_html(timeline: Timeline) -> str:
         f"<td>{esc(f.get('before') or '—')}</td><td>{esc(f['after'])}</td><td>{esc(_ttl(f))}</td></tr>"
         for f in timeline.flips
     )
+    ttls = "".join(
+        f"<tr><td>{esc(when)}</td><td>{esc(d)}</td><td>{esc(ns)}</td><td>{esc(change)}</td></tr>"
+        for when, d, ns, change in timeline.ttls
+    )
+    if ttls:
+        head = "<tr><th>time</th><th>domain</th><th>nameserver</th><th>TTL</th></tr>"
+        ttls = f"<p>MX TTL changes:</p><table>{head}{ttls}</table>"
     failures = "".join(
         f"<h3>{esc(s.step_id)} (finally {esc(s.result)})</h3>"
         + "".join(
@@ -239,12 +264,16 @@ pre {{ background: #f6f6f6; padding: 1em; overflow-x: auto; }}
 <h1>Run report: {esc(timeline.plan_name)}</h1>
 <ul><li>Outcome: {esc(timeline.outcome)}</li>
 <li>From {esc(_clock(timeline.first))} to {esc(_clock(timeline.last))} ({timeline.runs} run(s) of the cockpit)</li>
-<li>Downtime window: <strong>{esc(_downtime_text(timeline))}</strong></li></ul>
+<li>Downtime window: <strong>{esc(_downtime_text(timeline))}</strong></li>
+{"".join(f"<li class='failed'>Warning: {esc(w)}</li>" for w in timeline.warnings)}</ul>
+<h2>Runs</h2><ul>{"".join(f"<li>{esc(line)}</li>" for line in timeline.runs_text)}</ul>
 <h2>Steps</h2><table><tr><th>step</th><th>title</th><th>started</th><th>ended</th><th>duration</th><th>result</th>
 <th>confirmed by</th></tr>{rows}</table>
-<h2>DNS flips</h2><table><tr><th>time</th><th>domain</th><th>nameserver</th><th>from</th><th>to</th><th>TTL</th></tr>
+<h2>DNS changes</h2><table><tr><th>time</th><th>domain</th><th>nameserver</th><th>from</th><th>to</th><th>TTL</th></tr>
 {flips}</table>
+{ttls}
 {mail_html(timeline.mail)}
 {"<h2>Failures</h2>" + failures if failures else ""}
+{outputs_html({line.step_id: line.output for line in timeline.steps.values()})}
 </body></html>
 """

@@ -10,6 +10,8 @@ screen, the headless runner) watch the event stream and call the command methods
 from __future__ import annotations
 
 import asyncio
+import getpass
+import socket
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +38,15 @@ BACKOFF_FIRST = 2.0
 BACKOFF_MAX = 60.0
 
 __all__ = ["PlanRun", "RunOptions", "RunStopped", "StepStatus"]
+
+
+def operator_identity() -> str:
+    """`user@host` of whoever runs this cockpit."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "?"
+    return f"{user}@{socket.gethostname()}"
 
 
 class RunStopped(Exception):
@@ -100,7 +111,7 @@ class PlanRun:
         self.bus.publish(
             RunStarted(self.clock.now(), self.plan.name, self.plan_sha256, self.options.mode, self.options.dry_run,
                        self.resumed, tuple(self.steps), tuple(s.step.label for s in self.steps.values()),
-                       tuple(self.plan.mx), tuple(step_keys(self.plan).values()))
+                       tuple(self.plan.mx), tuple(step_keys(self.plan).values()), operator_identity())
         )  # fmt: skip
         outcome, code = "done", 0
         try:

@@ -17,7 +17,7 @@ STATES = ("old", "parking", "new")
 
 def started(at: float) -> dict[str, Any]:
     return {"type": "RunStarted", "at": at, "plan_name": "p", "step_ids": ["a"], "step_titles": ["A"],
-            "mx_states": list(STATES)}  # fmt: skip
+            "mx_states": list(STATES), "mode": "step"}  # fmt: skip
 
 
 def seen(at: float, *pairs: tuple[str, str]) -> dict[str, Any]:
@@ -178,6 +178,25 @@ def test_journal_names_every_pair_once_per_run_and_unwatched_changes(tmp_path: P
     writer.close()
     records = [r for r in read_journal(path).records if r["type"] == "DnsStates"]
     assert [(r["at"], r["pairs"]) for r in records] == [
-        (1.0, [["example.com", "ns1.example.com:1", "old"], ["example.com", "ns2.example.com:2", "old"]]),
-        (9.0, [["example.com", "ns1.example.com:1", "parking"], ["example.com", "ns2.example.com:2", "parking"]]),
+        (1.0, [["example.com", "ns1.example.com:1", "old", None], ["example.com", "ns2.example.com:2", "old", None]]),
+        (9.0, [["example.com", "ns1.example.com:1", "parking", None],
+               ["example.com", "ns2.example.com:2", "parking", None]]),
+    ]  # fmt: skip
+
+
+def test_the_report_says_how_the_dns_stood_when_the_journal_ends() -> None:
+    timeline = build_timeline([
+        started(0), {"type": "DnsStates", "at": 1, "pairs": [["example.com", "ns1", "old", 4], ["example.com", "ns2", "old", 4]]},
+        flip(10, "ns1", "old", "new"),
+        {"type": "DnsStates", "at": 11, "pairs": [["example.com", "ns1", "new", 5], ["example.com", "ns2", "old", 4]]},
+        {"type": "DnsTtl", "at": 12, "domain": "example.com", "nameserver": "ns1", "before": 3600, "after": 600},
+        {"type": "RunFinished", "at": 13, "outcome": "done", "exit_code": 0},
+    ])  # fmt: skip
+    assert timeline.warnings == [
+        "the journal ends while ns2 still serves serial 4 for example.com (others serve 5)",
+        "the journal ends while ns2 still serves 'old' for example.com",
     ]
+    text = render_markdown(timeline)
+    assert "- Warning: the journal ends while ns2 still serves serial 4" in text
+    assert "| example.com | ns1 | 3600 s → 600 s |" in text
+    assert "started (step mode)" in text and "ended: done (exit 0)" in text
