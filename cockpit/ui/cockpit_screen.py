@@ -361,8 +361,10 @@ class CockpitScreen(Screen[None]):
         self.app.push_screen(HelpScreen(help_sections(self.app, sections)))
 
     def action_screenshot(self) -> None:
+        """An SVG of the screen, beside the journal when the run has one (else in the current folder)."""
+        prefix = self.run.services.state_prefix
         try:
-            path = self.app.save_screenshot()
+            path = self.app.save_screenshot(path=str(prefix.parent) if prefix is not None else None)
         except OSError as exc:
             self.notify(f"cannot save the screenshot: {exc.strerror}", severity="error")
             return

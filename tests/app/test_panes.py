@@ -262,3 +262,44 @@ async def test_the_crash_screen_prints_no_local_variables(cockpit: Build, capsys
     err = capsys.readouterr().err
     assert "boom" in err
     assert "tsig-secret-value" not in err
+
+
+async def test_a_line_wider_than_the_pane_ends_with_an_ellipsis(cockpit: Build) -> None:
+    c = cockpit()
+    async with c.app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, asking(c.run, "lower-ttl"))
+        pane = c.app.screen.query_one(OutputPane)
+        digest = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+        say(c, f"sha256 {digest} {digest}")
+        say(c, "short line")
+        pane.flush()
+        await pilot.pause()
+        log = pane.log_view
+        painted = [log.render_line(y).text for y in range(log.size.height)]
+        long = next(text for text in painted if "sha256" in text)
+        assert long.rstrip().endswith("…") and len(long) == log.scrollable_content_region.width
+        assert next(text for text in painted if "short line" in text).rstrip().endswith("short line")
+
+
+async def test_escape_is_offered_only_while_a_filter_is_set(cockpit: Build) -> None:
+    c = cockpit()
+    async with c.app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, asking(c.run, "lower-ttl"))
+        pane = c.app.screen.query_one(OutputPane)
+        assert pane.check_action("close_filter", ()) is False
+        await pilot.press("slash", *"x")
+        assert pane.check_action("close_filter", ()) is True
+        await pilot.press("escape")
+        assert pane.check_action("close_filter", ()) is False
+
+
+async def test_a_screenshot_goes_beside_the_journal(cockpit: Build, tmp_path: Path) -> None:
+    c = cockpit()
+    folder = tmp_path / "plan-folder" / ".cockpit"
+    folder.mkdir(parents=True)
+    c.run.services.state_prefix = folder / "move.yaml"
+    async with c.app.run_test() as pilot:
+        await until(pilot, asking(c.run, "lower-ttl"))
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    assert len(list(folder.glob("*.svg"))) == 1

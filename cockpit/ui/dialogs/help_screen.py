@@ -55,7 +55,7 @@ class HelpScreen(ModalScreen[None]):
                 lines.append(
                     Content.assemble(
                         (f"  {keys:<9}", "bold"),
-                        (f"{binding.description:<12}", ""),
+                        (f"{binding.description:<13} ", ""),
                         (binding.tooltip, "$text-muted"),
                     )
                 )

@@ -170,8 +170,11 @@ class OutputLog(ScrollView, can_focus=True):
             title = f"── {clean(line.text)} "
             rule = "─" * max(0, width - cell_len(title))
             return Strip([Segment(title + rule, style)]).crop_extend(0, width, base)
-        strip = Strip([Segment(MARKS.get(stream, "  "), style), Segment(clean(line.text), style)])
-        return strip.crop_extend(0, width, base)
+        mark, text = MARKS.get(stream, "  "), clean(line.text)
+        if cell_len(mark) + cell_len(text) > width:  # a cut line says so: a hash or a command must not look whole
+            strip = Strip([Segment(mark, style), Segment(text, style)]).crop(0, max(0, width - 1))
+            return Strip([*strip, Segment("…", style)]).extend_cell_length(width, base)
+        return Strip([Segment(mark, style), Segment(text, style)]).extend_cell_length(width, base)
 
 
 @dataclass(frozen=True, slots=True)

@@ -127,11 +127,18 @@ class OutputPane(Vertical):
     def _filter_changed(self, event: Input.Changed) -> None:
         self.log_view.set_filter(event.value)
         self._badge(self.log_view)
+        self.refresh_bindings()
 
     @on(Input.Submitted, "#output-filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
         self.remove_class("-filtering")
         self.log_view.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Esc clears a filter only while there is one (the footer then offers it, and only then)."""
+        if action == "close_filter":
+            return bool(self.log_view.filter_text) or self.has_class("-filtering")
+        return True
 
     def action_close_filter(self) -> None:
         self.query_one("#output-filter", Input).value = ""
@@ -139,3 +146,4 @@ class OutputPane(Vertical):
         self.remove_class("-filtering")
         self._badge(self.log_view)
         self.log_view.focus()
+        self.refresh_bindings()
