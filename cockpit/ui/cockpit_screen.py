@@ -24,6 +24,7 @@ from cockpit.engine.events import (
     DnsRound,
     ListenerProven,
     Notice,
+    OutputLine,
     RunFinished,
     RunStarted,
     StepChanged,
@@ -206,8 +207,12 @@ class CockpitScreen(Screen[None]):
             self._alert(news, title="Nameservers converged")
 
     def _notice(self, event: Notice) -> None:
-        severity = NOTICE_SEVERITY.get(event.level, "information")
-        self.notify(event.text, severity=severity, timeout=8)
+        """Every notice is a line in the output (where it stays readable); warnings and errors also toast."""
+        stream = "stderr" if event.level in ("warning", "error") else "info"
+        text = f"{event.level}: {event.text}"
+        self.buffer.append(OutputLine(event.at, self.run.current or "", "cockpit", stream, text))
+        if event.level != "info":
+            self.notify(event.text, severity=NOTICE_SEVERITY.get(event.level, "warning"), timeout=8)
 
     def _alert(self, text: str, *, title: str, severity: Severity = "information") -> None:
         """A toast and the terminal bell: for what the operator must not miss while looking elsewhere."""

@@ -30,7 +30,7 @@ class CountdownPane(Vertical):
         Digits { width: auto; }
         ProgressBar { width: 1fr; }
         ProgressBar Bar { width: 1fr; }
-        #countdown-why { color: $text-muted; }
+        #countdown-why { color: $text-muted; width: 1fr; height: auto; max-height: 3; }
         #countdown-state { text-style: bold; }
         &.-paused #countdown-state { color: $warning; }
         &.-paused Digits { color: $warning; }
