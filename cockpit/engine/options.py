@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import socket
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -17,3 +19,12 @@ class RunOptions:
     """Answer every gate and confirmation with yes; rerun interrupted steps only when idempotent."""
     decisions: dict[str, str] = field(default_factory=dict)
     """--decide STEP=WORD: rerun|done|skip for an interrupted step, retry|skip for a failed one; each used once."""
+
+
+def operator_identity() -> str:
+    """`user@host` of whoever runs this cockpit."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "?"
+    return f"{user}@{socket.gethostname()}"

@@ -10,10 +10,7 @@ screen, the headless runner) watch the event stream and call the command methods
 from __future__ import annotations
 
 import asyncio
-import getpass
-import socket
 from collections.abc import Awaitable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,11 +22,12 @@ from cockpit.engine.events import Asking, Decision, EventBus, Notice, RunFinishe
 from cockpit.engine.journal import JournalError
 from cockpit.engine.kinds.countdown import CountdownKind
 from cockpit.engine.kinds.registry import StepKind, make_kind
-from cockpit.engine.options import RunOptions
+from cockpit.engine.options import RunOptions, operator_identity
 from cockpit.engine.prompts import PROMPT_STATE, Answer, CommandResult, Prompt, PromptKind, resolve
 from cockpit.engine.services import RunServices
 from cockpit.engine.states import StepState, allowed
 from cockpit.engine.step_identity import step_keys
+from cockpit.engine.step_status import IllegalTransition, RunStopped, StepStatus
 from cockpit.plan import ConfirmStep, Plan, StepBase
 from cockpit.ssh import HostKeyError
 
@@ -38,35 +36,6 @@ BACKOFF_FIRST = 2.0
 BACKOFF_MAX = 60.0
 
 __all__ = ["PlanRun", "RunOptions", "RunStopped", "StepStatus"]
-
-
-def operator_identity() -> str:
-    """`user@host` of whoever runs this cockpit."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "?"
-    return f"{user}@{socket.gethostname()}"
-
-
-class RunStopped(Exception):
-    def __init__(self, outcome: str, exit_code: int) -> None:
-        super().__init__(outcome)
-        self.outcome = outcome
-        self.exit_code = exit_code
-
-
-class IllegalTransition(Exception):
-    """The run tried a state change its state machine does not have: a bug in the cockpit."""
-
-
-@dataclass
-class StepStatus:
-    step: StepBase
-    phase: str
-    state: StepState = StepState.PENDING
-    attempt: int = 0
-    detail: str = ""
 
 
 class PlanRun:
