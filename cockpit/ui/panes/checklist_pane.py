@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Unpack
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -14,6 +15,7 @@ from cockpit.engine.states import StepState
 from cockpit.plan import Plan, StepBase
 from cockpit.ui.panes.step_list import StepList
 from cockpit.ui.panes.step_text import STATE_WORDS, exact_action, shown_label, state_icon
+from cockpit.ui.panes.widget_options import WidgetOptions
 
 ANSWER_KEYS = {
     "gate": "Enter runs it · s skips",
@@ -51,13 +53,9 @@ class ChecklistPane(Vertical):
         self,
         plan: Plan,
         steps: dict[str, StepView],
-        *,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-        disabled: bool = False,
+        **options: Unpack[WidgetOptions],
     ) -> None:
-        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        super().__init__(**options)
         self.plan = plan
         self.steps = steps
         self.asking: tuple[str, str, str] | None = None

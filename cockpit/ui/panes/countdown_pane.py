@@ -4,6 +4,7 @@ extended. It shows the engine's ticks (the deadline lives in the engine); it kee
 from __future__ import annotations
 
 import math
+from typing import Unpack
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -11,6 +12,7 @@ from textual.widgets import Digits, Label, ProgressBar
 
 from cockpit.base.units import format_duration
 from cockpit.engine.events import CountdownSet, CountdownTick
+from cockpit.ui.panes.widget_options import WidgetOptions
 
 
 def clock_face(seconds: float) -> str:
@@ -38,10 +40,8 @@ class CountdownPane(Vertical):
     }
     """
 
-    def __init__(
-        self, *, name: str | None = None, id: str | None = None, classes: str | None = None, disabled: bool = False
-    ) -> None:
-        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+    def __init__(self, **options: Unpack[WidgetOptions]) -> None:
+        super().__init__(**options)
         self.border_title = "Countdown"
         self.step_id: str | None = None
         self.first_total = 0.0

@@ -8,6 +8,7 @@ polling round (discovered nameservers appear with the first round); flips betwee
 from __future__ import annotations
 
 from collections import Counter
+from typing import Unpack
 
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -21,6 +22,7 @@ from cockpit.plan import Plan
 from cockpit.plan.models import Nameserver
 from cockpit.ui.panes.column_fit import ColumnFit, fit_columns, fits_inline, natural_widths, render_lines
 from cockpit.ui.panes.pair_line import HEADERS, PairLine, mx_from_flip, state_style, status_style
+from cockpit.ui.panes.widget_options import WidgetOptions
 
 Key = tuple[str, str]
 """(domain, nameserver label)."""
@@ -67,13 +69,9 @@ class NameserversPane(Vertical):
     def __init__(
         self,
         plan: Plan,
-        *,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-        disabled: bool = False,
+        **options: Unpack[WidgetOptions],
     ) -> None:
-        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        super().__init__(**options)
         self.plan = plan
         self.states: tuple[str, ...] = tuple(plan.mx)
         self.plan_mx = {state: ", ".join(str(record) for record in records) for state, records in plan.mx.items()}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Unpack
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -19,6 +19,7 @@ from textual.strip import Strip
 
 from cockpit.base.safe_text import visible
 from cockpit.ui.panes.output_buffer import Line, LineKind, OutputBuffer
+from cockpit.ui.panes.widget_options import WidgetOptions
 
 MARKS: dict[str, str] = {
     LineKind.STDOUT: "  ",
@@ -55,13 +56,9 @@ class OutputLog(ScrollView, can_focus=True):
     def __init__(
         self,
         buffer: OutputBuffer,
-        *,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-        disabled: bool = False,
+        **options: Unpack[WidgetOptions],
     ) -> None:
-        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        super().__init__(**options)
         self.buffer = buffer
         self.unseen = 0
         """Lines that arrived while the operator was scrolled away from the end."""

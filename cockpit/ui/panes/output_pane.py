@@ -6,7 +6,7 @@ Repaints happen on a 0.25 s timer, in batches taken from the output buffer, what
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar
+from typing import ClassVar, Unpack
 
 from textual import on
 from textual.app import ComposeResult
@@ -18,6 +18,7 @@ from cockpit.base.units import format_duration, format_rate, format_size
 from cockpit.engine.events import TransferProgress
 from cockpit.ui.panes.output_buffer import OutputBuffer
 from cockpit.ui.panes.output_log import OutputLog
+from cockpit.ui.panes.widget_options import WidgetOptions
 
 REPAINT_EVERY = 0.25
 
@@ -52,13 +53,9 @@ class OutputPane(Vertical):
         self,
         buffer: OutputBuffer,
         transfer: Callable[[], TransferProgress | None],
-        *,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-        disabled: bool = False,
+        **options: Unpack[WidgetOptions],
     ) -> None:
-        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        super().__init__(**options)
         self.buffer = buffer
         self.transfer = transfer
         self.border_title = "Output"
