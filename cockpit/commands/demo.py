@@ -2,32 +2,41 @@
 
 Starts the lab (nameservers, SSH hosts, MTAs, retrying senders on loopback), runs the demo plan it wrote
 (full screen, or `--headless` with every question answered yes), waits for the messages still being retried,
-stops the lab and prints the tally. Exit 0 only when every step is done and no message was lost or duplicated.
+stops the lab and prints the tally. Exit 0 only when every step is done and every message is on the new host
+exactly once. The downtime in the tally is the engine's (engine/downtime.py), read from the run's journal:
+the figure the header showed and `cockpit report` shows.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
 from cockpit.commands.common import fail, say
 from cockpit.commands.run_setup import open_run
-from cockpit.engine.events import Event, EventBus, Notice, RunFinished
-from cockpit.engine.journal import journal_path
+from cockpit.engine.downtime import DowntimeClock
+from cockpit.engine.events import DnsFlip, Event, EventBus, ListenerProven, Notice, RunFinished, RunStarted, SyncPass
+from cockpit.engine.journal import JournalError, event_record, journal_path, read_journal
 from cockpit.engine.options import Mode, RunOptions
 from cockpit.headless.runner import run_headless
 from cockpit.headless.stdout_lines import printer_to_stdout
+from cockpit.lab.demo_plan import NEW_STORE, OLD_STORE
+from cockpit.lab.demo_plan_steps import DELTA_SYNC
 from cockpit.lab.errors import LabError
 from cockpit.lab.runtime import Lab
-from cockpit.lab.tally import LabTally
+from cockpit.lab.tally import LabTally, RunFigures
 from cockpit.plan import PlanError, PlanFileError, load_plan
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+FIGURE_EVENTS = (RunStarted, DnsFlip, ListenerProven, SyncPass)
+"""The events the tally's figures are made of (the downtime's and the copies')."""
 
 
 @click.command()
@@ -44,11 +53,13 @@ EXIT_BAD_INPUT = 2
 @click.option("--mode", type=click.Choice(["step", "auto"]), default="step", show_default=True,
               help="Full screen: step asks before each step; auto runs on until a step changes a server.")  # fmt: skip
 @click.option("--dir", "directory", type=click.Path(path_type=Path), default=None,
-              help="Folder for the lab (plan, keys, sandboxes, journal); default a new temporary folder.")  # fmt: skip
+              help="Folder for the lab (plan, keys, sandboxes, journal), kept afterwards; default a new temporary "
+                   "folder, removed at the end.")  # fmt: skip
+@click.option("--keep", is_flag=True, help="Keep the temporary lab folder (plan, journal, stores) for cockpit report.")
 @click.option("--theme", metavar="NAME", help="Colour theme of the full screen.")
 def demo(
     speed: float, headless: bool, messages: int | None, reckless: bool, mode: Mode, directory: Path | None,
-    theme: str | None,
+    keep: bool, theme: str | None,
 ) -> None:  # fmt: skip
     """Move demo.test's mail between two lab hosts on loopback, for real, and prove no message was lost."""
     if theme is not None:
@@ -61,10 +72,19 @@ def demo(
         headless = True
     lab = Lab.start(directory, speed=speed, messages=messages, reckless=reckless, smtp_port=0)
     options = RunOptions(mode="auto" if headless else mode, yes=headless)
-    sys.exit(asyncio.run(_demo(lab, options, headless, theme)))
+    sys.exit(asyncio.run(_demo(lab, options, headless, theme, keep or directory is not None)))
 
 
-async def _demo(lab: Lab, options: RunOptions, headless: bool, theme: str | None) -> int:
+async def _demo(lab: Lab, options: RunOptions, headless: bool, theme: str | None, keep: bool) -> int:
+    """The demo; then the lab's folder (with its private key) is removed unless it is to be kept."""
+    try:
+        return await _demo_in_lab(lab, options, headless, theme, keep)
+    finally:
+        if not keep:
+            lab.remove_folder()
+
+
+async def _demo_in_lab(lab: Lab, options: RunOptions, headless: bool, theme: str | None, keep: bool) -> int:
     try:
         await lab.open()
     except LabError as exc:
@@ -81,11 +101,18 @@ async def _demo(lab: Lab, options: RunOptions, headless: bool, theme: str | None
     finally:
         await lab.close()
     say(f"tally: {tally.line()}")
-    say(f"journal: {journal_path(lab.plan_path)} (cockpit report shows the timeline)")
-    verdict = tally.verdict
+    _say_where(lab, keep)
     if code != EXIT_OK:
         return code
-    return EXIT_OK if verdict.lost == 0 and verdict.duplicated == 0 else EXIT_FAILED
+    return EXIT_OK if tally.verdict.clean else EXIT_FAILED
+
+
+def _say_where(lab: Lab, keep: bool) -> None:
+    if keep:
+        say(f"lab kept in {lab.directory} (its plan, keys, stores and journal)")
+        say(f"journal: {journal_path(lab.plan_path)} (cockpit report shows the timeline)")
+    else:
+        say(f"lab removed from {lab.directory} (--keep keeps it, with the journal for cockpit report)")
 
 
 async def _run_plan(lab: Lab, options: RunOptions, headless: bool, theme: str | None) -> int:
@@ -116,17 +143,51 @@ class _TallyOnFinish:
     def __init__(self, lab: Lab, bus: EventBus) -> None:
         self.lab = lab
         self.bus = bus
+        self.records: list[dict[str, Any]] = []
+        """The run's records the figures are made of, as the journal keeps them."""
 
     def __call__(self, event: Event) -> None:
+        if isinstance(event, FIGURE_EVENTS):
+            self.records.append(event_record(event))
         if isinstance(event, RunFinished):
             self.lab.stop_submitting()
-            self.bus.publish(Notice(event.at, "info", f"mail so far: {self.lab.tally().line()}"))
+            tally = self.lab.tally(run_figures(self.records, event.at))
+            self.bus.publish(Notice(event.at, "info", f"mail so far: {tally.line()}"))
+
+
+def run_figures(records: Sequence[dict[str, Any]], now: float | None = None) -> RunFigures:
+    """The run's downtime (the one definition, engine/downtime.py) and its copies of the demo's stores, from
+    journal records: the delta pass's duration (the floor's copy part) and when the last copy began (mail that
+    reached old after it is stranded, not lost). `now` ends a downtime still open (default: the last record)."""
+    clock = DowntimeClock.from_records(list(records))
+    last = next((float(r["at"]) for r in reversed(records) if isinstance(r.get("at"), int | float)), None)
+    passes = [r for r in records if r.get("type") == "SyncPass" and (r.get("source"), r.get("dest")) == (OLD_STORE,
+              NEW_STORE)]  # fmt: skip
+    delta = next((float(r["seconds"]) for r in reversed(passes) if r.get("step_id") == DELTA_SYNC), None)
+    moved_before = max((float(r["at"]) - float(r["seconds"]) for r in passes), default=None)
+    at = now if now is not None else last
+    return RunFigures(
+        downtime=clock.elapsed(at) if at is not None else None,
+        downtime_over=clock.over,
+        downtime_proven=clock.proven,
+        delta_seconds=delta,
+        moved_before=moved_before,
+    )
+
+
+def journal_figures(plan_path: Path) -> RunFigures:
+    """`run_figures` of the plan's journal (none when no run wrote one, or it cannot be read)."""
+    try:
+        return run_figures(read_journal(journal_path(plan_path)).records)
+    except JournalError:
+        return RunFigures()
 
 
 async def _finish(lab: Lab) -> LabTally:
-    """Stop sending, give retrying senders one more chance to deliver, and take the tally."""
+    """Stop sending, give retrying senders one more chance to deliver, and take the tally with the run's
+    figures from its journal."""
     lab.stop_submitting()
     if lab.pending:
         say(f"waiting up to {lab.pace.drain_timeout:.0f} s for {lab.pending} message(s) still being retried")
         await lab.drain()
-    return lab.tally()
+    return lab.tally(journal_figures(lab.plan_path))

@@ -1,4 +1,8 @@
-"""`cockpit lab up`: the embedded lab alone, until Ctrl+C or SIGTERM, with a plan written for it."""
+"""`cockpit lab up`: the embedded lab alone, until Ctrl+C or SIGTERM, with a plan written for it.
+
+The tally it prints at the end takes the downtime from the journal of a `cockpit run` of that plan (the
+engine's one definition, as `cockpit report` shows it); mail still on old at that moment is stranded, not
+lost."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from pathlib import Path
 import click
 
 from cockpit.commands.common import say
+from cockpit.commands.demo import journal_figures
 from cockpit.lab.errors import LabError
 from cockpit.lab.runtime import Lab
 
@@ -91,7 +96,7 @@ async def _serve(lab_: Lab) -> int:
                     task.cancel()
                 await asyncio.gather(drained, interrupted, return_exceptions=True)
             lab_.stop_submitting()
-            say(lab_.tally().line())
+            say(lab_.tally(journal_figures(lab_.plan_path)).line())
         finally:
             await lab_.close()
     finally:
@@ -107,4 +112,4 @@ def _announce(lab_: Lab) -> None:
         say(f"  {line}")
     say(f"plan: {lab_.plan_path}")
     say(f"run it with: cockpit run {lab_.plan_path}")
-    say("Ctrl+C stops the lab and prints the tally.")
+    say("Ctrl+C stops the lab and prints the tally (with the downtime of the plan's run, if it ran).")

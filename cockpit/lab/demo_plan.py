@@ -2,11 +2,11 @@
 
 The lab renders it with the addresses, ports and durations it actually uses (ports are often picked by the
 system) and writes it into its folder; `sample-plans/demo.yaml` is the same rendering with the default
-values, and a test keeps the two identical. The shell commands use only POSIX tools and GNU tar.
+values, and a test keeps the two identical. The steps are in `demo_plan_steps`.
 
-Mail stores are folders of files `store/MAILBOX/ID.UNIQUE.eml`, one per delivery, never renamed. Every copy
-step sends a list of exact file names (the bulk list, the delta against it, the stragglers against both), so a
-message is copied at most once per list and the same name always lands on the same file: no duplicates.
+Each host's mail store is a Maildir per user, `~/store/{user}` (a lab host's HOME is its sandbox). The plan
+moves the mail with the real mail steps — inventory, sync by message identity (pre-copy, delta, stragglers),
+verify — and proves each MX change with canaries, as a plan for real servers would.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from string import Template
 
+from cockpit.lab.demo_plan_steps import PHASES, RECKLESS_SKIPS
 from cockpit.lab.pace import Pace
 
 DOMAIN = "demo.test"
@@ -25,14 +26,16 @@ MTA_FLAG = "mta/enabled"
 """Created (over SSH) in a host's sandbox to start its MTA; removed to stop it."""
 MTA_LISTENING = "mta/listening"
 """Written by the lab once the MTA listens (its address), removed when it stops."""
-
-DELTA_EXPORT = "delta-export"
-DELTA_IMPORT = "delta-import"
-START_NEW_MTA = "start-new-mta"
-RECKLESS_SKIPS = frozenset(
-    {"normal-ttl-wait", "old-ttl-wait", "stragglers-export", "stragglers-copy", "stragglers-import"}
-)
-"""Steps a reckless plan leaves out: no TTL waits, no forwarding of what still reaches the old host."""
+PARKING_FLAG = "mta/parking"
+"""Created (over SSH) in the new host's sandbox to make its MTA listen on the parking address as well."""
+PARKING_LISTENING = "mta/parking-listening"
+"""Written by the lab once the new MTA listens on the parking address."""
+STORE_DIR = "store"
+"""The folder of a host's Maildirs, in its sandbox (its HOME)."""
+STORE_PATH = "~/" + STORE_DIR + "/{user}"
+"""The plan's path pattern of both stores."""
+OLD_STORE = "old-store"
+NEW_STORE = "new-store"
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,6 @@ class PlanValues:
     smtp_new: Endpoint
     pace: Pace = field(default_factory=Pace.at)
     reckless: bool = False
-    mailboxes: tuple[str, ...] = MAILBOXES
 
     @classmethod
     def sample(cls) -> PlanValues:
@@ -80,9 +82,11 @@ _HEADER = Template("""\
 # into its folder with the addresses and ports it really uses; run it with `cockpit run FOLDER/plan.yaml`.
 #   - ns1 and ns2 serve demo.test: ns1 takes TSIG-signed updates (key in tsig.key), ns2 follows it $lag later,
 #     so the cockpit always sees one nameserver behind the other.
-#   - SSH hosts old and new run commands in their sandbox folders; a mail store is store/MAILBOX/ID.UNIQUE.eml.
+#   - SSH hosts old and new run commands in their sandbox folders (their HOME); each keeps its mail in one
+#     Maildir per user, ~/store/USER.
 #   - SMTP: $smtp_old is the old MTA, $smtp_parking the parking address (nothing listens: senders
-#     are refused and retry), $smtp_new the new MTA (it starts when step start-new-mta says so).
+#     are refused and retry), $smtp_new the new MTA (it starts when step start-new-mta says so, and
+#     listens on the parking address too once step open-parking says so).
 #   - Simulated senders look the MX up through ns1 and ns2, cache it for its TTL and retry refused deliveries.
 # Relative paths (known_hosts, id_ed25519, tsig.key) are taken from the folder this plan sits in.
 # Durations are for lab speed $speed; the MX TTL starts at $normal_ttl s.$reckless_note
@@ -107,216 +111,11 @@ hosts:
 secrets:
   dnskey: {file: tsig.key}
 
-phases:""")
+stores:
+  $old_store: {host: old, format: maildir, path: "$store_path"}
+  $new_store: {host: new, format: maildir, path: "$store_path"}
 
-_PHASES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
-    (
-        "before",
-        (
-            (
-                "lower-ttl",
-                """\
-      # Lower the MX TTL: once it is low, caches forget the MX within $low_ttl s after each change.
-      - dns_update: {server: "$ns1", key: dnskey, mx: old, ttl: $low_ttl}
-        id: lower-ttl
-        title: Lower the MX TTL to $low_ttl s
-        idempotent: true""",
-            ),
-            (
-                "ttl-propagated",
-                """\
-      # Both nameservers must serve the low TTL (ns2 only after its lag).
-      - wait_dns: {ttl_at_most: $low_ttl}
-        id: ttl-propagated""",
-            ),
-            (
-                "normal-ttl-wait",
-                """\
-      # A cache may still hold the MX with its former TTL: wait that out once, then every cache has the low one.
-      - countdown: former_ttl
-        id: normal-ttl-wait""",
-            ),
-            (
-                "create-store",
-                """\
-      # Empty mailboxes on the new host.
-      - ssh: {host: new, run: "mkdir -p $mailbox_dirs && ls store"}
-        id: create-store
-        title: Create the mailboxes on new
-        idempotent: true""",
-            ),
-            (
-                "bulk-export",
-                """\
-      # Bulk pre-copy while mail still flows to old: list every message on old and pack exactly that list.
-      - ssh:
-          host: old
-          run: >-
-            (cd store && find . -name '*.eml') | LC_ALL=C sort > bulk.list &&
-            tar -cf bulk.tar -C store -T bulk.list && wc -l bulk.list
-          title: Pack every message on old (bulk)
-        id: bulk-export
-        idempotent: true""",
-            ),
-            (
-                "bulk-copy",
-                """\
-      # Stream the archive from old to new through the cockpit, checked by SHA-256.
-      - transfer: {from: "old:bulk.tar", to: "new:bulk.tar"}
-        id: bulk-copy
-        idempotent: true""",
-            ),
-            (
-                "bulk-import",
-                """\
-      # Unpack into the new store; file names are unique, so unpacking twice changes nothing.
-      - ssh: {host: new, run: "tar -xf bulk.tar -C store && find store -name '*.eml' | wc -l"}
-        id: bulk-import
-        title: Unpack the bulk copy on new
-        idempotent: true""",
-            ),
-            (
-                "parking-refuses",
-                """\
-      # The parking address must refuse connections: senders then retry later instead of bouncing.
-      - port: {address: $smtp_parking_address, port: $smtp_parking_port, expect: closed}
-        id: parking-refuses""",
-            ),
-        ),
-    ),
-    (
-        "during",
-        (
-            (
-                "mx-to-parking",
-                """\
-      # Point the MX at the parking address: from now on new deliveries are refused and queued by the senders.
-      - dns_update: {server: "$ns1", key: dnskey, mx: parking}
-        id: mx-to-parking
-        idempotent: true""",
-            ),
-            (
-                "parking-propagated",
-                """\
-      # Every nameserver must serve the parking MX before the wait starts.
-      - wait_dns: {mx: parking}
-        id: parking-propagated""",
-            ),
-            (
-                "old-ttl-wait",
-                """\
-      # One old TTL after the last nameserver flipped, no cache still sends mail to the old MTA.
-      - countdown: old_ttl
-        id: old-ttl-wait""",
-            ),
-            (
-                "delta-export",
-                """\
-      # The delta: every message on old that is not in the bulk list.
-      - ssh:
-          host: old
-          run: >-
-            (cd store && find . -name '*.eml') | LC_ALL=C sort > now.list &&
-            LC_ALL=C comm -13 bulk.list now.list > delta.list &&
-            tar -cf delta.tar -C store -T delta.list && wc -l delta.list
-          title: Pack the delta on old
-        id: delta-export
-        idempotent: true""",
-            ),
-            (
-                "delta-copy",
-                """\
-      - transfer: {from: "old:delta.tar", to: "new:delta.tar"}
-        id: delta-copy
-        idempotent: true""",
-            ),
-            (
-                "delta-import",
-                """\
-      - ssh: {host: new, run: "tar -xf delta.tar -C store && find store -name '*.eml' | wc -l"}
-        id: delta-import
-        title: Import the delta on new
-        idempotent: true""",
-            ),
-        ),
-    ),
-    (
-        "after",
-        (
-            (
-                "mx-to-new",
-                """\
-      # Point the MX at the new MTA's address (it does not listen yet: senders keep retrying meanwhile).
-      - dns_update: {server: "$ns1", key: dnskey, mx: new}
-        id: mx-to-new
-        idempotent: true""",
-            ),
-            (
-                "new-propagated",
-                """\
-      - wait_dns: {mx: new}
-        id: new-propagated""",
-            ),
-            (
-                "start-new-mta",
-                """\
-      # Start the new MTA: the lab starts it when mta/enabled appears and writes mta/listening once it listens.
-      - ssh:
-          host: new
-          run: >-
-            mkdir -p mta && touch mta/enabled &&
-            timeout 10 sh -c 'until [ -e mta/listening ]; do sleep 0.1; done' && cat mta/listening
-          title: Start the MTA on new
-        id: start-new-mta
-        idempotent: true""",
-            ),
-            (
-                "new-mta-listens",
-                """\
-      - port: {address: $smtp_new_address, port: $smtp_new_port, expect: open}
-        id: new-mta-listens""",
-            ),
-            (
-                "stragglers-export",
-                """\
-      # Stragglers: messages that reached old after the delta list was made (none, when the wait was kept).
-      - ssh:
-          host: old
-          run: >-
-            (cd store && find . -name '*.eml') | LC_ALL=C sort > now.list &&
-            cat bulk.list delta.list | LC_ALL=C sort | LC_ALL=C comm -13 - now.list > late.list &&
-            tar -cf late.tar -C store -T late.list && wc -l late.list
-          title: Pack the stragglers on old
-        id: stragglers-export
-        idempotent: true""",
-            ),
-            (
-                "stragglers-copy",
-                """\
-      - transfer: {from: "old:late.tar", to: "new:late.tar"}
-        id: stragglers-copy
-        idempotent: true""",
-            ),
-            (
-                "stragglers-import",
-                """\
-      - ssh: {host: new, run: "tar -xf late.tar -C store && find store -name '*.eml' | wc -l"}
-        id: stragglers-import
-        title: Forward the stragglers into the new store
-        idempotent: true""",
-            ),
-            (
-                "restore-ttl",
-                """\
-      # The move is done: back to the normal MX TTL.
-      - dns_update: {server: "$ns1", key: dnskey, mx: new, ttl: $normal_ttl}
-        id: restore-ttl
-        title: Restore the MX TTL to $normal_ttl s
-        idempotent: true""",
-            ),
-        ),
-    ),
-)
+phases:""")
 
 
 def _seconds(value: float) -> str:
@@ -349,15 +148,20 @@ def render_demo_plan(values: PlanValues) -> str:
         "normal_ttl": pace.normal_ttl,
         "lag": _seconds(round(pace.secondary_lag, 2)),
         "speed": f"{pace.speed:g}",
-        "mailbox_dirs": " ".join(f"store/{box}" for box in values.mailboxes),
+        "domain": DOMAIN,
+        "old_store": OLD_STORE,
+        "new_store": NEW_STORE,
+        "store_path": STORE_PATH,
+        "quiet": _seconds(pace.quiet),
+        "within": _seconds(pace.canary_within),
         "reckless_note": (
-            "\n# RECKLESS: no TTL waits and no forwarding of stragglers; mail that still reaches old stays there."
+            "\n# RECKLESS: no TTL waits and no stragglers pass; mail that still reaches old stays there."
             if values.reckless
             else ""
         ),
     }
     parts = [_HEADER.substitute(mapping)]
-    for phase, steps in _PHASES:
+    for phase, steps in PHASES:
         parts.append(f"  - name: {phase}\n    steps:")
         for step_id, text in steps:
             if values.reckless and step_id in RECKLESS_SKIPS:

@@ -65,6 +65,17 @@ class Pace:
         )
 
     @property
+    def quiet(self) -> float:
+        """How long the old store must receive nothing before the delta copy (the plan's `drain`): a few
+        polling rounds, and at least one second."""
+        return max(1.0, round(5 / self.speed, 1))
+
+    @property
+    def canary_within(self) -> float:
+        """How long the plan's canary may take to reach the new store (the lab MTA delivers at once)."""
+        return max(10.0, round(30 / self.speed))
+
+    @property
     def drain_timeout(self) -> float:
         """Long enough for every retrying sender to try again once (its backoff never exceeds backoff_max)."""
         return self.backoff_max * 1.5 + 2.0

@@ -3,12 +3,14 @@
     async with Lab.start(folder, speed=20, messages=None) as lab:
         ...                           # run lab.plan_path with the cockpit, or drive its steps directly
         await lab.drain()             # stop submitting; wait until every retrying message got through
-        print(lab.tally().line())     # sent N · old M · moved K · new L · lost 0 · duplicated 0 · downtime ...
+        print(lab.tally(figures).line())  # sent N · old M · moved K · new L · lost 0 · duplicated 0 · ...
 
 It starts two authoritative nameservers for demo.test (a primary that takes TSIG-signed updates and a
-secondary that follows it after a lag), the SSH hosts old and new (each with its sandbox and mail store),
-the SMTP endpoints (old MTA, parking address, new MTA that the plan starts over SSH) and a swarm of senders,
-and writes the plan, the TSIG key, the client key and the pinned known_hosts into its folder.
+secondary that follows it after a lag), the SSH hosts old and new (each with its sandbox and its Maildirs),
+the SMTP endpoints (old MTA, parking address, new MTA that the plan starts over SSH and later lets listen on
+the parking address too) and a swarm of senders, and writes the plan, the TSIG key, the client key and the
+pinned known_hosts into its folder. The run's own figures (the downtime, the copies' times) are the
+journal's: the command that ran the plan reads them and hands them to `tally`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import shutil
 import socket
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -24,11 +27,13 @@ from pathlib import Path
 from types import TracebackType
 
 from cockpit.lab.demo_plan import (
-    DELTA_EXPORT,
-    DELTA_IMPORT,
     DOMAIN,
     MAILBOXES,
     MX_HOSTS,
+    PARKING_FLAG,
+    PARKING_LISTENING,
+    STORE_DIR,
+    STORE_PATH,
     TSIG_KEY_NAME,
     Endpoint,
     PlanValues,
@@ -47,21 +52,20 @@ from cockpit.lab.lab_folder import (
     write_tsig_key,
 )
 from cockpit.lab.mail_store import MailStore
-from cockpit.lab.move_timeline import MoveTimeline, copy_seconds
+from cockpit.lab.move_timeline import MoveTimeline
 from cockpit.lab.nameserver import LabNameserver, tsig_key
 from cockpit.lab.pace import Pace
 from cockpit.lab.senders import Swarm, SwarmConfig
 from cockpit.lab.smtp_endpoints import SwitchedMta, endpoint_of, hold_endpoints, loopback_addresses
 from cockpit.lab.smtp_server import LabMta
 from cockpit.lab.ssh_host import LabSshHost
-from cockpit.lab.tally import LabTally, Tally
-from cockpit.plan import PlanError, SshStep, load_plan
+from cockpit.lab.tally import LabTally, RunFigures, Tally
+from cockpit.plan import PlanError, load_plan
 
 NS_ADDRESS = "127.0.0.1"
 BIND_ATTEMPTS = 20
 CLEANUP_LIMIT = 10.0
 """Seconds one part of the lab may take to stop before the next part is stopped anyway."""
-STORE = "store"
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,6 @@ class Lab:
         self.parking: Endpoint | None = None
         self.swarm: Swarm | None = None
         self.values: PlanValues | None = None
-        self._steps: dict[str, str] = {}
         self._cleanups: list[Callable[[], Awaitable[None]]] = []
         self._started = False
 
@@ -135,9 +138,20 @@ class Lab:
     def tsig_key_path(self) -> Path:
         return self.directory / TSIG_KEY
 
+    @property
+    def temporary(self) -> bool:
+        """The lab made its folder itself (no directory was given): nobody else keeps anything there."""
+        return self._requested is None
+
     def store(self, host: str) -> MailStore:
-        """The mail store of host `old` or `new` (a folder in its sandbox)."""
-        return MailStore(self.directory / host / "sandbox" / STORE)
+        """The Maildirs of host `old` or `new` (`~/store/USER` in its sandbox, which is its HOME)."""
+        return MailStore(self.directory / host / "sandbox" / STORE_DIR, host)
+
+    def remove_folder(self) -> None:
+        """Removes the folder the lab made (with its private key); call after `close`. A folder given by the
+        caller is theirs and stays."""
+        if self.temporary and self._started and self.directory.is_dir():
+            shutil.rmtree(self.directory, ignore_errors=True)
 
     def describe(self) -> list[str]:
         """One line per endpoint, for people."""
@@ -147,10 +161,15 @@ class Lab:
         return [
             f"dns  ns1 {values.ns1}  primary for {DOMAIN}, takes updates signed with {self.tsig_key_path.name}",
             f"dns  ns2 {values.ns2}  secondary, follows ns1 {pace.secondary_lag:g} s later",
-            f"ssh  old lab@{values.ssh_old}  sandbox {self.old.sandbox}",
-            f"ssh  new lab@{values.ssh_new}  sandbox {self.new.sandbox}",
+            f"ssh  old lab@{values.ssh_old}  sandbox {self.old.sandbox}, mail in Maildirs {STORE_PATH}",
+            f"ssh  new lab@{values.ssh_new}  sandbox {self.new.sandbox}, mail in Maildirs {STORE_PATH}",
             f"smtp old {values.smtp_old}  the old MTA, accepting",
-            f"smtp parking {values.smtp_parking}  nothing listens: refused",
+            f"smtp parking {values.smtp_parking}  "
+            + (
+                "the new MTA listens here too, accepting"
+                if self.mtas["parking"].running
+                else "nothing listens: refused (until the plan creates mta/parking on new)"
+            ),
             f"smtp new {values.smtp_new}  the new MTA, "
             + ("accepting" if new_mta.running else "starts when the plan creates mta/enabled on new"),
             f"senders {pace.senders}, each sending every {pace.sender_interval:g} s"
@@ -201,7 +220,7 @@ class Lab:
         known = self.old.known_hosts_line() + self.new.known_hosts_line()
         (self.directory / KNOWN_HOSTS).write_text(known)
         for mailbox in MAILBOXES:
-            (self.old.sandbox / STORE / mailbox).mkdir(parents=True, exist_ok=True)
+            self.store("old").create(mailbox)
 
         for role in ("old", "new"):
             host = self.old if role == "old" else self.new
@@ -210,6 +229,12 @@ class Lab:
             switched = SwitchedMta(mta, host.sandbox, held.pop(role))
             self.mtas[role] = switched
             self._cleanups.append(switched.close)
+        # The new MTA on the parking address: what the plan's open-parking step turns on.
+        where = endpoints["parking"]
+        mta = LabMta("new", where.address, where.port, self.store("new"), self.tally_book.accepted)
+        self.mtas["parking"] = SwitchedMta(mta, self.new.sandbox, held.pop("parking"), PARKING_FLAG,
+                                           PARKING_LISTENING)  # fmt: skip
+        self._cleanups.append(self.mtas["parking"].close)
         self.mtas["old"].enable()
         await self.mtas["old"].sync()
         if not self.mtas["old"].running:
@@ -261,10 +286,9 @@ class Lab:
     def _write_plan(self, text: str) -> None:
         self.plan_path.write_text(text)
         try:
-            plan = load_plan(self.plan_path).plan
+            load_plan(self.plan_path)
         except PlanError as exc:  # a bug in the template, not the user's doing
             raise LabError(f"the lab wrote a plan it cannot load: {exc}") from None
-        self._steps = {step.id: step.run for _, step in plan.steps() if isinstance(step, SshStep)}
 
     async def close(self) -> None:
         """Stops everything (senders first, then servers), in reverse order of starting; safe to call twice."""
@@ -294,15 +318,12 @@ class Lab:
             await asyncio.sleep(0.05)
         return self.pending == 0
 
-    def tally(self) -> LabTally:
-        """The verdict, from the senders' and MTAs' records and from reading the new host's store."""
-        verdict = self.tally_book.verdict(self.store("new").ids())
-        left = self.timeline.left_old()
-        export, import_ = self._steps.get(DELTA_EXPORT), self._steps.get(DELTA_IMPORT)
-        copied = None
-        if left is not None and self.old is not None and self.new is not None and export and import_:
-            copied = copy_seconds(self.old.history, self.new.history, export, import_, after=left.at)
-        return LabTally(verdict, self.timeline.old_ttl(), copied)
+    def tally(self, figures: RunFigures | None = None) -> LabTally:
+        """The verdict, from the senders' and MTAs' records and from reading both hosts' stores; `figures`
+        are the run's (its downtime, when its copies ran), read from its journal by the caller."""
+        figures = figures or RunFigures()
+        verdict = self.tally_book.verdict(self.store("new").ids(), self.store("old").ids(), figures.moved_before)
+        return LabTally(verdict, self.timeline.old_ttl(), figures)
 
 
 def _zone(endpoints: dict[str, Endpoint], pace: Pace) -> LabZone:
@@ -337,6 +358,6 @@ async def _start_nameserver(server: LabNameserver) -> None:
 
 
 async def _close_held(held: dict[str, socket.socket]) -> None:
-    """Releases the ports still held (the parking address's, always)."""
+    """Releases the ports no MTA took over (when the start failed half-way)."""
     for sock in held.values():
         sock.close()

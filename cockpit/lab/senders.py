@@ -93,7 +93,8 @@ class Swarm:
         mailbox = self._random.choice(self.config.mailboxes)
         data = (
             f"From: sender{number}@remote.example\r\nTo: {mailbox}@{self.config.domain}\r\n"
-            f"Subject: lab message {lab_id}\r\nDate: {formatdate()}\r\n{ID_HEADER}: {lab_id}\r\n\r\n"
+            f"Subject: lab message {lab_id}\r\nDate: {formatdate()}\r\n"
+            f"Message-ID: <lab-{lab_id}.{number}@remote.example>\r\n{ID_HEADER}: {lab_id}\r\n\r\n"
             f"Message {lab_id} from sender {number}.\r\n"
         ).encode()
         delay = self.config.backoff_first

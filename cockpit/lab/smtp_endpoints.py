@@ -2,8 +2,9 @@
 
 Each endpoint's port is held from the start by a socket that is bound but does not listen: connections to it
 are refused (what senders must see at the parking address and at a new MTA not started yet), and no other
-program can take the port meanwhile. An MTA starts on its held socket when its host's sandbox holds
-`mta/enabled`, which a plan creates over SSH; the lab then writes `mta/listening`.
+program can take the port meanwhile. An MTA starts on its held socket when its host's sandbox holds its flag
+file, which a plan creates over SSH (`mta/enabled`; on the new host, `mta/parking` opens the parking address
+to the new MTA as well); the lab then writes the matching `mta/listening` (`mta/parking-listening`).
 """
 
 from __future__ import annotations
@@ -95,12 +96,15 @@ def endpoint_of(sock: socket.socket) -> Endpoint:
 
 
 class SwitchedMta:
-    """An MTA that listens while its host's sandbox holds `mta/enabled`, and holds its port otherwise."""
+    """An MTA that listens while its host's sandbox holds its flag (`mta/enabled`), and holds its port
+    otherwise."""
 
-    def __init__(self, mta: LabMta, sandbox: Path, held: socket.socket) -> None:
+    def __init__(
+        self, mta: LabMta, sandbox: Path, held: socket.socket, flag: str = MTA_FLAG, listening: str = MTA_LISTENING
+    ) -> None:
         self.mta = mta
-        self.flag = sandbox / MTA_FLAG
-        self.listening_file = sandbox / MTA_LISTENING
+        self.flag = sandbox / flag
+        self.listening_file = sandbox / listening
         self.endpoint = endpoint_of(held)
         self._held: socket.socket | None = held
         self._task: asyncio.Task[None] | None = None

@@ -22,7 +22,7 @@ PTY_OUTPUT_GRACE = 1.0
 
 @dataclass(frozen=True)
 class SessionRecord:
-    """A finished command, as the host saw it: lets the lab time the steps a plan ran over SSH."""
+    """A finished command, as the host saw it: what ran, when, and how it ended."""
 
     command: str | None
     """The command line received (None for a shell)."""

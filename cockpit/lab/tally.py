@@ -1,7 +1,9 @@
 """Following every lab message: sent, deferred (and why), accepted by which MTA, and where it ends up.
 
 The verdict counts, not assumes: after the move, each message sent must be in the new host's store
-exactly once. `lost` and `duplicated` come from reading the store, not from the senders' bookkeeping.
+exactly once. `lost`, `duplicated` and `stranded` come from reading the stores, not from the senders'
+bookkeeping. The downtime is not the lab's to measure: it is the engine's one definition, read from the
+run's journal by the command that ran it and handed in as `RunFigures`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ class MessageTrack:
     delivered_at: float | None = None
     accepted_by: list[str] = field(default_factory=list)
     """MTA names that accepted it (by the servers' view)."""
+    old_at: float | None = None
+    """When the old MTA first accepted it (stored it in the old store)."""
 
 
 @dataclass(frozen=True)
@@ -31,36 +35,32 @@ class Verdict:
     old: int
     """Accepted by the old MTA."""
     moved: int
-    """Accepted by old and present in the new store (copied by the move or forwarded)."""
+    """Accepted by old and present in the new store (copied by the move)."""
     new: int
-    """Accepted directly by the new MTA."""
+    """Accepted directly by the new MTA (on its own address or on the parking address)."""
     lost: int
-    """Accepted by some MTA but not in the new store."""
+    """Accepted by some MTA, not in the new store, and not explained by `stranded`: a copy that went missing,
+    or a message in no store at all."""
     duplicated: int
+    """In the new store more than once."""
     stranded: int
-    """Accepted by old but not in the new store: what a hurried move leaves behind."""
-    downtime: float | None
-    """From the first refused delivery to the first delivery accepted by the new MTA."""
+    """Still on old only, having reached it after the last copy from old started (or with no copy at all):
+    what a hurried move leaves behind — not lost yet, but no pass of the move will take it."""
     queued: int = 0
     """Not accepted by any MTA yet: the senders still hold them and retry (not lost, not delivered)."""
+    longest_deferral: float | None = None
+    """The longest a deferred message waited at its sender, from its first try to its delivery (or now)."""
 
-    def line(self, floor: float | None) -> str:
-        down = f"{self.downtime:.1f} s" if self.downtime is not None else "not measured"
-        floor_text = f" (floor {floor:.1f} s)" if floor is not None else ""
-        stranded = f" · stranded {self.stranded}" if self.stranded else ""
-        queued = f" · queued {self.queued}" if self.queued else ""
-        return (
-            f"sent {self.sent} · old {self.old} · moved {self.moved} · new {self.new} · lost {self.lost} · "
-            f"duplicated {self.duplicated}{stranded}{queued} · downtime {down}{floor_text}"
-        )
+    @property
+    def clean(self) -> bool:
+        """Every message accepted is on the new host exactly once."""
+        return self.lost == 0 and self.duplicated == 0 and self.stranded == 0
 
 
 class Tally:
     def __init__(self, now: Callable[[], float] = time.time) -> None:
         self.now = now
         self.messages: dict[int, MessageTrack] = {}
-        self.first_refusal: float | None = None
-        self.first_new_accept: float | None = None
         self.refused_reasons: Counter[str] = Counter()
 
     def sent(self, lab_id: int, sender: int) -> None:
@@ -68,8 +68,6 @@ class Tally:
 
     def deferred(self, lab_id: int, target: str, reason: str) -> None:
         self.messages[lab_id].deferrals += 1
-        if "refused" in reason and self.first_refusal is None:
-            self.first_refusal = self.now()
         self.refused_reasons[reason.split(":")[0] if "refused" not in reason else "refused"] += 1
 
     def delivered(self, lab_id: int, target: str) -> None:
@@ -77,46 +75,87 @@ class Tally:
         track.delivered_to, track.delivered_at = target, self.now()
 
     def accepted(self, mta: str, lab_id: int) -> None:
-        """Called by an MTA when it queued a message."""
-        if lab_id in self.messages:
-            self.messages[lab_id].accepted_by.append(mta)
-        if mta == "new" and self.first_new_accept is None:
-            self.first_new_accept = self.now()
+        """Called by an MTA when it stored a message."""
+        track = self.messages.get(lab_id)
+        if track is not None:
+            track.accepted_by.append(mta)
+            if mta == "old" and track.old_at is None:
+                track.old_at = self.now()
 
     def pending(self) -> int:
         return sum(1 for track in self.messages.values() if track.delivered_at is None)
 
-    def verdict(self, new_store: Counter[int]) -> Verdict:
+    def verdict(self, new_store: Counter[int], old_store: Counter[int], moved_before: float | None = None) -> Verdict:
+        """The stores' contents held against what was sent; `moved_before`: when the last completed copy from
+        old to new started (None: none did), which tells mail a pass missed (lost) from mail it never saw."""
         sent = len(self.messages)
         by_old = {i for i, t in self.messages.items() if "old" in t.accepted_by}
         by_new = {i for i, t in self.messages.items() if "new" in t.accepted_by}
         queued = {i for i, t in self.messages.items() if not t.accepted_by and t.delivered_at is None}
-        lost = sum(1 for i in self.messages if new_store.get(i, 0) == 0 and i not in queued)
+        missing = {i for i in self.messages if new_store.get(i, 0) == 0 and i not in queued}
+        stranded = {i for i in missing & by_old if old_store.get(i, 0) > 0 and self._after(i, moved_before)}
         duplicated = sum(1 for i in self.messages if new_store.get(i, 0) > 1)
         moved = sum(1 for i in by_old if new_store.get(i, 0) > 0)
-        stranded = sum(1 for i in by_old if new_store.get(i, 0) == 0)
-        downtime = None
-        if self.first_refusal is not None and self.first_new_accept is not None:
-            downtime = max(0.0, self.first_new_accept - self.first_refusal)
-        return Verdict(sent, len(by_old), moved, len(by_new), lost, duplicated, stranded, downtime, len(queued))
+        now = self.now()
+        waits = [(t.delivered_at or now) - t.sent_at for t in self.messages.values() if t.deferrals]
+        return Verdict(sent, len(by_old), moved, len(by_new), len(missing - stranded), duplicated, len(stranded),
+                       len(queued), max(waits) if waits else None)  # fmt: skip
+
+    def _after(self, lab_id: int, moved_before: float | None) -> bool:
+        old_at = self.messages[lab_id].old_at
+        return moved_before is None or old_at is None or old_at >= moved_before
+
+
+@dataclass(frozen=True)
+class RunFigures:
+    """What the run's journal says of the move, read by the command that ran it (the lab reads no journal)."""
+
+    downtime: float | None = None
+    """Seconds of downtime by the engine's one definition (the header's and `cockpit report`'s figure)."""
+    downtime_over: bool = False
+    downtime_proven: bool = False
+    """Ended by a proven listening new MTA (a canary delivered, or a port found open)."""
+    delta_seconds: float | None = None
+    """How long the delta copy in the downtime took (its sync pass)."""
+    moved_before: float | None = None
+    """When the last completed copy from old to new started."""
 
 
 @dataclass(frozen=True)
 class LabTally:
-    """The verdict of a lab run with the downtime floor the method allows: one old TTL plus the copy time."""
+    """The verdict of a lab run with the run's downtime and the floor the method allows: one old TTL plus the
+    delta copy."""
 
     verdict: Verdict
     old_ttl: int | None
     """The MX TTL served when the MX left the old host (what a cache may still hold)."""
-    copy_seconds: float | None
-    """From the start of the delta export on old to the end of its import on new."""
+    figures: RunFigures = field(default_factory=RunFigures)
 
     @property
     def floor(self) -> float | None:
         if self.old_ttl is None:
             return None
-        return self.old_ttl + (self.copy_seconds or 0.0)
+        return self.old_ttl + (self.figures.delta_seconds or 0.0)
+
+    def downtime_text(self) -> str:
+        figures = self.figures
+        if figures.downtime is None:
+            return "downtime not measured"
+        text = f"downtime {figures.downtime:.1f} s"
+        floor = self.floor
+        if not figures.downtime_over:
+            return text + " so far, not over"
+        if not figures.downtime_proven:
+            text += ", end not proven"
+        return text + (f" (floor {floor:.1f} s)" if floor is not None else "")
 
     def line(self) -> str:
-        """`sent N · old M · moved K · new L · lost 0 · duplicated 0 · downtime X s (floor Y s)`."""
-        return self.verdict.line(self.floor)
+        """`sent N · old M · moved K · new L · lost 0 · duplicated 0 · downtime X s (floor Y s) · ...`."""
+        v = self.verdict
+        stranded = f" · stranded {v.stranded}" if v.stranded else ""
+        queued = f" · queued {v.queued}" if v.queued else ""
+        deferred = f" · senders deferred mail up to {v.longest_deferral:.1f} s" if v.longest_deferral else ""
+        return (
+            f"sent {v.sent} · old {v.old} · moved {v.moved} · new {v.new} · lost {v.lost} · "
+            f"duplicated {v.duplicated}{stranded}{queued} · {self.downtime_text()}{deferred}"
+        )

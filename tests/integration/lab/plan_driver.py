@@ -1,5 +1,6 @@
 """Runs the lab's plan through the engine itself (PlanRun with --yes, in auto mode): the same step kinds a
-real run uses, minus the operator. Each step must succeed; `skip` leaves steps out (a reckless move)."""
+real run uses, minus the operator. Each step must succeed unless told otherwise; `skip` leaves steps out (a
+reckless move). The events are kept as the journal would keep them, for the run's figures."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Collection
 from pathlib import Path
+from typing import Any
 
 from cockpit.base.clock import SystemClock
 from cockpit.engine.events import Event, EventBus, OutputLine, StepChanged
+from cockpit.engine.journal import event_record
 from cockpit.engine.options import RunOptions
 from cockpit.engine.run import PlanRun
 from cockpit.engine.services import RunServices
@@ -32,6 +35,8 @@ class PlanDriver:
         """The output lines of each ssh step, by step id (the latest attempt's)."""
         self.done: list[str] = []
         self.failures: dict[str, str] = {}
+        self.records: list[dict[str, Any]] = []
+        """Every event as a journal record (output lines included: a test run is short)."""
         self._before_step: Callable[[str], None] | None = None
         self._stop_after: str | None = None
         self._run: PlanRun | None = None
@@ -54,11 +59,13 @@ class PlanDriver:
         self._before_step, self._stop_after = before_step, until
         await self._run_with(left_out)
 
-    async def run_step(self, step: StepBase) -> None:
-        """This one step, as the engine runs it."""
-        await self._run_with({other.id for _, other in self.plan.steps() if other.id != step.id}, single=True)
+    async def run_step(self, step: StepBase, *, check: bool = True) -> None:
+        """This one step, as the engine runs it (`check` False: it may fail, see `failures`)."""
+        others = {other.id for _, other in self.plan.steps() if other.id != step.id}
+        self.done = [step_id for step_id in self.done if step_id != step.id]
+        await self._run_with(others, single=True, check=check)
 
-    async def _run_with(self, left_out: set[str], *, single: bool = False) -> None:
+    async def _run_with(self, left_out: set[str], *, single: bool = False, check: bool = True) -> None:
         initial = {step_id: (StepState.SKIPPED, 0, "left out by the test") for step_id in left_out}
         run = PlanRun(self.plan, plan_sha256=self.file.sha256, base_dir=self.services.base_dir, clock=self.clock,
                       bus=self.bus, services=self.services, options=RunOptions(mode="auto", yes=True),
@@ -71,9 +78,11 @@ class PlanDriver:
         finally:
             self._run = None
         failed = {k: v for k, v in self.failures.items() if k not in self.done}
-        assert code == 0 or (self._stop_after is not None and self._stop_after in self.done), failed or code
+        stopped = self._stop_after is not None and self._stop_after in self.done
+        assert code == 0 or stopped or not check, failed or code
 
     def _hear(self, event: Event) -> None:
+        self.records.append(event_record(event))
         if isinstance(event, OutputLine) and event.stream != "info":
             self.output.setdefault(event.step_id, []).append(event.text)
         if not isinstance(event, StepChanged):

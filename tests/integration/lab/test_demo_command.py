@@ -1,12 +1,14 @@
 """`cockpit demo` as a newcomer runs it: the lab, the whole plan, and the tally that proves nothing was lost.
 
-Headless runs check the proof and the exit code; the full-screen run goes through tmux (a real terminal),
-pressing Enter through every step as an operator would, and reads the tally from the screen.
+Headless runs check the proof, the downtime (the engine's, from the journal), the exit code and what is left
+behind; the full-screen run goes through tmux (a real terminal), pressing Enter through every step as an
+operator would, and reads the tally from the screen.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import shlex
 import shutil
@@ -15,6 +17,7 @@ import sys
 import uuid
 from pathlib import Path
 
+from cockpit.engine.downtime import DowntimeClock
 from cockpit.engine.journal import read_journal
 from tests.support import require
 
@@ -22,12 +25,16 @@ TALLY = re.compile(
     r"tally: sent (?P<sent>\d+) · old (?P<old>\d+) · moved (?P<moved>\d+) · new (?P<new>\d+) · "
     r"lost (?P<lost>\d+) · duplicated (?P<duplicated>\d+)(?: · stranded (?P<stranded>\d+))?.* · downtime "
 )
+DOWNTIME = re.compile(r"tally: .* · downtime (?P<downtime>[\d.]+) s \(floor (?P<floor>[\d.]+) s\)")
 
 
-def demo(*args: str, folder: Path) -> subprocess.CompletedProcess[str]:
+def demo(*args: str, folder: Path | None, tmp: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`cockpit demo ARGS` in its own folder, or (folder None) in a new temporary folder under `tmp`."""
+    where = ["--dir", str(folder)] if folder is not None else []
+    env = {**os.environ, "TMPDIR": str(tmp)} if tmp is not None else None
     return subprocess.run(
-        [sys.executable, "-m", "cockpit", "demo", "--dir", str(folder), *args],
-        capture_output=True, text=True, timeout=240, stdin=subprocess.DEVNULL,
+        [sys.executable, "-m", "cockpit", "demo", *where, *args],
+        capture_output=True, text=True, timeout=240, stdin=subprocess.DEVNULL, env=env,
     )  # fmt: skip
 
 
@@ -45,29 +52,50 @@ def journal_outcome(folder: Path) -> tuple[str, set[str]]:
 
 
 def test_headless_demo_moves_every_message_exactly_once(tmp_path: Path) -> None:
-    result = demo("--headless", "--speed", "20", folder=tmp_path / "lab")
+    folder = tmp_path / "lab"
+    result = demo("--headless", "--speed", "20", folder=folder)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
     counts = tally(result.stdout)
-    assert counts["lost"] == 0 and counts["duplicated"] == 0
+    assert counts["lost"] == 0 and counts["duplicated"] == 0 and "stranded" not in counts
     assert counts["sent"] > 0 and counts["moved"] > 0 and counts["new"] > 0
     assert counts["sent"] == counts["old"] + counts["new"]
-    outcome, done = journal_outcome(tmp_path / "lab")
+    outcome, done = journal_outcome(folder)
     assert outcome == "done"
-    assert {"mx-to-parking", "old-ttl-wait", "delta-copy", "mx-to-new"} <= done
+    assert {"mx-to-parking", "senders-refused", "old-quiet", "delta-sync", "delta-verify", "parking-delivers",
+            "mx-to-new", "stragglers-sync", "final-verify"} <= done  # fmt: skip
+
+    # The tally's downtime is the engine's, from the journal; its floor is one old TTL plus the delta pass.
+    records = read_journal(folder / ".cockpit" / "plan.yaml.journal").records
+    clock = DowntimeClock.from_records(records)
+    assert clock.started is not None and clock.ended is not None and clock.proven
+    figures = DOWNTIME.search(result.stdout)
+    assert figures, result.stdout[-1000:]
+    assert figures["downtime"] == f"{clock.ended - clock.started:.1f}"
+    (delta,) = [r for r in records if r["type"] == "SyncPass" and r["step_id"] == "delta-sync"]
+    assert figures["floor"] == f"{1 + delta['seconds']:.1f}"  # at speed 20 the low TTL is 1 s
+    assert f"lab kept in {folder}" in result.stdout and (folder / "id_ed25519").exists()
 
 
-def test_without_a_terminal_the_demo_runs_headless(tmp_path: Path) -> None:
-    result = demo("--speed", "20", "--messages", "40", folder=tmp_path / "lab")
+def test_without_a_terminal_the_demo_runs_headless_and_leaves_nothing(tmp_path: Path) -> None:
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    result = demo("--speed", "20", "--messages", "40", folder=None, tmp=temporary)
     assert "no terminal: running headless" in result.stderr
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
     assert tally(result.stdout)["sent"] == 40
+    assert "lab removed from" in result.stdout and "--keep" in result.stdout
+    assert list(temporary.iterdir()) == [], "the lab folder, with its private key, is gone"
 
 
 def test_reckless_demo_strands_mail_and_fails(tmp_path: Path) -> None:
-    result = demo("--headless", "--speed", "20", "--reckless", folder=tmp_path / "lab")
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    result = demo("--headless", "--speed", "20", "--reckless", "--keep", folder=None, tmp=temporary)
     counts = tally(result.stdout)
-    assert counts.get("stranded", 0) > 0 and counts["lost"] > 0, result.stdout[-2000:]
+    assert counts.get("stranded", 0) > 0 and counts["lost"] == 0, result.stdout[-2000:]
     assert result.returncode == 1
+    (kept,) = temporary.iterdir()
+    assert f"lab kept in {kept}" in result.stdout and (kept / ".cockpit" / "plan.yaml.journal").is_file()
 
 
 def test_a_bad_theme_is_one_line(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""`cockpit lab up` as a user runs it: it says where the plan is, runs until SIGTERM, then prints the tally."""
+"""`cockpit lab up` as a user runs it: it says where the plan is, runs until SIGTERM, then prints the tally
+(mail still on old then is stranded, not lost)."""
 
 from __future__ import annotations
 
@@ -41,14 +42,21 @@ async def test_lab_up_runs_until_sigterm_and_prints_the_tally(tmp_path: Path) ->
     assert f"plan: {folder / 'plan.yaml'}" in lines
     assert f"run it with: cockpit run {folder / 'plan.yaml'}" in lines
     assert any(line.strip().startswith("smtp parking 127.0.0.3:") for line in lines)
-    assert load_plan(folder / "plan.yaml").plan.hosts.keys() == {"old", "new"}
+    assert any("mail in Maildirs ~/store/{user}" in line for line in lines)
+    plan = load_plan(folder / "plan.yaml").plan
+    assert plan.hosts.keys() == {"old", "new"} and plan.stores.keys() == {"old-store", "new-store"}
+    async with asyncio.timeout(30):
+        while not list(folder.glob("old/sandbox/store/*/new/*")):
+            await asyncio.sleep(0.05)
 
     process.send_signal(signal.SIGTERM)
     async with asyncio.timeout(30):
         rest, errors = await process.communicate()
     assert process.returncode == 0, errors.decode()
     assert errors.decode() == ""
-    assert TALLY.match(rest.decode().splitlines()[-1]), rest.decode()
+    last = rest.decode().splitlines()[-1]
+    assert TALLY.match(last), rest.decode()
+    assert " · lost 0 · duplicated 0 · stranded " in last and "downtime not measured" in last, last
 
 
 def test_an_unusable_folder_is_one_line_and_exit_1(tmp_path: Path) -> None:

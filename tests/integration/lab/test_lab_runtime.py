@@ -139,11 +139,11 @@ async def test_updates_need_the_lab_key_and_reach_the_secondary_after_its_lag(tm
             await querier.close()
 
 
-async def test_the_new_mta_starts_only_through_the_plan_ssh_step(tmp_path: Path) -> None:
+async def test_the_new_mta_starts_only_through_the_plan_ssh_steps(tmp_path: Path) -> None:
     async with Lab.start(tmp_path / "lab", speed=50) as lab, PlanDriver(lab.plan_path) as driver:
         new = lab.values.smtp_new if lab.values else None
         parking = lab.values.smtp_parking if lab.values else None
-        assert new is not None and parking is not None
+        assert new is not None and parking is not None and lab.new is not None
         assert await probe(new.address, new.port) == "refused"
         await driver.run_step(driver.step("start-new-mta"))
         assert driver.output["start-new-mta"] == [f"listening on {new}"]
@@ -153,6 +153,15 @@ async def test_the_new_mta_starts_only_through_the_plan_ssh_step(tmp_path: Path)
         assert banner.startswith(b"220 ")
         assert await probe(parking.address, parking.port) == "refused"
         assert lab.mtas["new"].starts == 1
-        (lab.new.sandbox / "mta" / "enabled").unlink()  # type: ignore[union-attr]
-        assert await settle(lambda: not lab.mtas["new"].running)
+
+        # The parking address opens to the new MTA only when the plan says so; it delivers into new's store.
+        await driver.run_step(driver.step("open-parking"))
+        assert driver.output["open-parking"] == [f"listening on {parking}"]
+        assert lab.mtas["parking"].running and lab.mtas["parking"].mta.store.root == lab.store("new").root
+        assert "the new MTA listens here too" in "\n".join(lab.describe())
+
+        (lab.new.sandbox / "mta" / "enabled").unlink()
+        (lab.new.sandbox / "mta" / "parking").unlink()
+        assert await settle(lambda: not lab.mtas["new"].running and not lab.mtas["parking"].running)
         assert await probe(new.address, new.port) == "refused"
+        assert await probe(parking.address, parking.port) == "refused"

@@ -6,9 +6,10 @@ import dataclasses
 
 import pytest
 
-from cockpit.lab.demo_plan import RECKLESS_SKIPS, Endpoint, PlanValues, render_demo_plan
+from cockpit.lab.demo_plan import Endpoint, PlanValues, render_demo_plan
+from cockpit.lab.demo_plan_steps import DELTA_SYNC, RECKLESS_SKIPS
 from cockpit.lab.pace import Pace
-from cockpit.plan import CountdownStep, PortStep, SshStep, parse_plan
+from cockpit.plan import CanaryStep, CountdownStep, DrainStep, PortStep, SshStep, SyncStep, VerifyStep, parse_plan
 from tests.conftest import SAMPLES
 
 
@@ -45,6 +46,40 @@ def test_a_rendering_carries_the_actual_ports_and_durations() -> None:
     assert plan.ttl == 1 and plan.dns.interval == pytest.approx(0.1)
     waits = [step.wait for _, step in plan.steps() if isinstance(step, CountdownStep)]
     assert waits == ["former_ttl", "old_ttl"]
+    canaries = [(step.expect, step.port) for _, step in plan.steps() if isinstance(step, CanaryStep)]
+    assert canaries == [("refused", 40005), ("delivered", 40005)]
+    (drain,) = [step for _, step in plan.steps() if isinstance(step, DrainStep)]
+    assert drain.store == "old-store" and drain.quiet == pytest.approx(Pace.at(50).quiet)
+
+
+def test_the_stores_are_maildirs_in_each_hosts_home() -> None:
+    plan = parse_plan(render_demo_plan(_values()))
+    assert {name: (s.host, s.format, s.path) for name, s in plan.stores.items()} == {
+        "old-store": ("old", "maildir", "~/store/{user}"),
+        "new-store": ("new", "maildir", "~/store/{user}"),
+    }
+    moves = [(step.id, step.source, step.dest) for _, step in plan.steps() if isinstance(step, SyncStep | VerifyStep)]
+    assert {(source, dest) for _, source, dest in moves} == {("old-store", "new-store")}
+    assert [step_id for step_id, _, _ in moves] == [
+        "pre-copy",
+        DELTA_SYNC,
+        "delta-verify",
+        "stragglers-sync",
+        "final-verify",
+    ]
+
+
+def test_the_downtime_ends_with_mail_delivered_through_parking_before_the_mx_moves_on() -> None:
+    plan = parse_plan(render_demo_plan(_values()))
+    order = [step.id for _, step in plan.steps()]
+    assert order.index("parking-propagated") < order.index("senders-refused") < order.index("old-ttl-wait")
+    assert order.index("old-ttl-wait") < order.index("old-quiet") < order.index(DELTA_SYNC)
+    assert order.index("delta-verify") < order.index("start-new-mta") < order.index("new-mta-listens")
+    assert order.index("new-mta-listens") < order.index("open-parking") < order.index("parking-delivers")
+    assert order.index("parking-delivers") < order.index("mx-to-new") < order.index("stragglers-sync")
+    delivered = next(step for _, step in plan.steps() if step.id == "parking-delivers")
+    assert isinstance(delivered, CanaryStep)
+    assert (delivered.to, delivered.store) == ("alice@demo.test", "new-store")
 
 
 def test_a_reckless_plan_leaves_out_the_waits_and_the_forwarding() -> None:
@@ -53,7 +88,9 @@ def test_a_reckless_plan_leaves_out_the_waits_and_the_forwarding() -> None:
     careful_ids = [step.id for _, step in careful.steps()]
     reckless_ids = [step.id for _, step in reckless.steps()]
     assert reckless_ids == [i for i in careful_ids if i not in RECKLESS_SKIPS]
-    assert not any(isinstance(step, CountdownStep) for _, step in reckless.steps())
+    assert set(careful_ids) >= RECKLESS_SKIPS
+    assert not any(isinstance(step, CountdownStep | DrainStep | VerifyStep) for _, step in reckless.steps())
+    assert [step.id for _, step in reckless.steps() if isinstance(step, SyncStep)] == ["pre-copy", DELTA_SYNC]
 
 
 def test_every_ssh_step_is_safe_to_run_again() -> None:
