@@ -12,6 +12,7 @@ from cockpit.commands.common import say
 from cockpit.commands.demo import demo
 from cockpit.commands.lab import lab
 from cockpit.commands.report import report
+from cockpit.commands.retreat import park_command, undo_command
 from cockpit.commands.run import run
 from cockpit.commands.schema import schema
 from cockpit.commands.watch import watch
@@ -28,6 +29,8 @@ cli.add_command(check)
 cli.add_command(schema)
 cli.add_command(run)
 cli.add_command(report)
+cli.add_command(park_command)
+cli.add_command(undo_command)
 cli.add_command(watch)
 cli.add_command(lab)
 

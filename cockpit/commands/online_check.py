@@ -16,7 +16,7 @@ from cockpit.dns import DiscoveryError, DnsWatcher, MxChangeError, TsigKeyError,
 from cockpit.dns.mx_rrset import mx_text
 from cockpit.dns.update import PrimaryAddressError, primary_address, read_serial
 from cockpit.engine.context import StepFailed
-from cockpit.engine.kinds.dns_update import provider_editor
+from cockpit.engine.mx_route import provider_editor
 from cockpit.plan import DnsUpdateStep, Plan
 from cockpit.plan.secret_values import SecretError, read_secret
 from cockpit.ssh import HostConnections, PassphrasePrompt, SshError
@@ -143,7 +143,7 @@ async def _providers(plan: Plan, base_dir: Path) -> list[Finding]:
     async def one(name: str, zone: str, domain: str) -> Finding:
         label = f"provider {name} zone {zone}"
         try:
-            editor = provider_editor(plan, name, base_dir=base_dir)
+            editor = provider_editor(plan, name, base_dir)
             rrset = await editor.list_mx(zone, domain)
         except StepFailed as exc:
             return Finding(False, "provider", f"{label}: {exc}")

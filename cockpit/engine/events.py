@@ -150,6 +150,31 @@ class DrainObserved(Event):
 
 
 @dataclass(frozen=True)
+class MxReplaced(Event):
+    """An MX RRset replaced through the plan's route: what it held before (for undo) and holds now."""
+
+    step_id: str
+    domain: str
+    zone: str
+    before: tuple[tuple[int | None, str], ...]
+    after: tuple[tuple[int | None, str], ...]
+    ttl: int | None
+    via: str
+    durable: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class Retreat(Event):
+    """An operator's retreat outside the step order: parking the MX, or undoing a dns_update step."""
+
+    action: str
+    """park or undo."""
+    step_id: str
+    outcome: str
+    """done, refused or failed, with the reason after a colon."""
+
+
+@dataclass(frozen=True)
 class ListenerProven(Event):
     """A listening new MTA was proven: a canary delivered through the MX served then (`through_mx`), or the
     new MTA's port found open. What ends the downtime (see downtime.py)."""

@@ -32,6 +32,11 @@ class StepLine:
     """Each failure or interruption (also of a step later retried, skipped or marked done), with the last
     output lines at that moment."""
 
+    @property
+    def of_plan(self) -> bool:
+        """A step of the plan, not the output of a retreat (`(park)`, `(undo STEP)`), which no step id can be."""
+        return not self.step_id.startswith("(")
+
 
 @dataclass
 class Timeline:
@@ -159,6 +164,8 @@ def render_markdown(timeline: Timeline) -> str:
     out += ["", "## Steps", "", "| step | title | started | ended | duration | result | confirmed by |",
             "|---|---|---|---|---|---|---|"]  # fmt: skip
     for line in timeline.steps.values():
+        if not line.of_plan:
+            continue
         out.append(
             f"| {_md(line.step_id)} | {_md(line.title)} | {_clock(line.started)} | {_clock(line.ended)} | "
             f"{_span(line.started, line.ended)} | {_md(line.result)} | {_md(line.confirmed_by or '—')} |"
@@ -230,6 +237,7 @@ def render_html(timeline: Timeline) -> str:
         f"<td>{esc(_clock(s.ended))}</td><td>{esc(_span(s.started, s.ended))}</td><td>{esc(s.result)}</td>"
         f"<td>{esc(s.confirmed_by or '—')}</td></tr>"
         for s in timeline.steps.values()
+        if s.of_plan
     )
     flips = "".join(
         f"<tr><td>{esc(_clock(f['at']))}</td><td>{esc(f['domain'])}</td><td>{esc(f['nameserver'])}</td>"

@@ -17,7 +17,8 @@ def _when(record: dict[str, Any]) -> str:
 
 
 def run_lines(records: list[dict[str, Any]]) -> list[str]:
-    """`started (step mode) by root@jump` / `resumed ...` / `ended: done (exit 0)` / `stopped without closing`."""
+    """`started (step mode) by root@jump` / `resumed ...` / `ended: done (exit 0)` / `stopped without closing`,
+    and the retreats in between (a park, an undo: what each changed and how it ended)."""
     lines: list[str] = []
     open_run = False
     for record in records:
@@ -33,9 +34,26 @@ def run_lines(records: list[dict[str, Any]]) -> list[str]:
         elif kind == "RunFinished":
             lines.append(f"{_when(record)} ended: {record.get('outcome')} (exit {record.get('exit_code')})")
             open_run = False
+        elif kind == "Retreat":
+            what = f"{record.get('action')} {record.get('step_id')}".strip()
+            lines.append(visible(f"{_when(record)} {what}: {record.get('outcome')}"))
+        elif kind == "MxReplaced" and str(record.get("step_id", "")).startswith(RETREAT_STEPS):
+            before, after = _records(record.get("before")), _records(record.get("after"))
+            lines.append(visible(f"{_when(record)} {record.get('step_id')}: the MX of {record.get('domain')} "
+                                 f"{before} → {after} via {record.get('via')}"))  # fmt: skip
     if open_run:
         lines.append("the journal ends while a run was open (the cockpit was killed, or still runs)")
     return lines
+
+
+RETREAT_STEPS = ("park", "undo ")
+"""The step_id of an MX change a retreat made (engine/retreat.py)."""
+
+
+def _records(pairs: object) -> str:
+    if not isinstance(pairs, list | tuple) or not pairs:
+        return "(no MX)"
+    return ", ".join(f"{pref if pref is not None else 10} {host}" for pref, host in pairs)
 
 
 def ttl_changes(records: list[dict[str, Any]]) -> list[tuple[str, str, str, str]]:

@@ -18,6 +18,7 @@ from cockpit.base.clock import Clock
 from cockpit.base.units import format_duration
 from cockpit.engine.auto_answers import Automatic, StopHere, automatic_answer
 from cockpit.engine.context import StepContext, StepFailed, StepSkipped, bounded
+from cockpit.engine.control import ControlServer
 from cockpit.engine.events import Asking, Decision, EventBus, Notice, RunFinished, RunStarted, StepChanged, StepIntent
 from cockpit.engine.journal import JournalError
 from cockpit.engine.kinds.countdown import CountdownKind
@@ -25,6 +26,7 @@ from cockpit.engine.kinds.registry import StepKind, make_kind
 from cockpit.engine.options import RunOptions, operator_identity
 from cockpit.engine.prompts import PROMPT_STATE, Answer, CommandResult, Prompt, PromptKind, resolve
 from cockpit.engine.services import RunServices
+from cockpit.engine.side_actions import SideActions
 from cockpit.engine.states import StepState, allowed
 from cockpit.engine.step_identity import step_keys
 from cockpit.engine.step_status import IllegalTransition, RunStopped, StepStatus
@@ -73,6 +75,10 @@ class PlanRun:
         self._waiting: asyncio.Future[Any] | None = None
         """What the run itself waits on between steps (the host check, a retry's backoff): stop() cancels it."""
         self._journal_failure: JournalError | None = None
+        self.side = SideActions(self)
+        """Park, undo and rerun: what the operator does outside the step order."""
+        self.control: ControlServer | None = None
+        """Where `cockpit park` / `cockpit undo` reach this run (set by the session when it has a journal)."""
 
     # ----------------------------------------------------------------- the run
 
@@ -83,9 +89,11 @@ class PlanRun:
                        tuple(self.plan.mx), tuple(step_keys(self.plan).values()), operator_identity())
         )  # fmt: skip
         outcome, code = "done", 0
+        await self._listen()
         try:
             await self._verify_hosts()
             for status in list(self.steps.values()):
+                await self._wait(self.side.idle())
                 self._check_stop()
                 self.current = status.step.id
                 if not status.state.settled and await self._open(status):
@@ -98,6 +106,16 @@ class PlanRun:
         self.current = None
         self.bus.publish(RunFinished(self.clock.now(), outcome, code))
         return code
+
+    async def _listen(self) -> None:
+        if self.control is None:
+            return
+        try:
+            await self.control.start()
+        except OSError as exc:
+            self.control = None
+            text = f"cockpit park / undo cannot reach this run (no control socket: {exc.strerror or exc}); use its keys"
+            self._notice("warning", text)
 
     async def _verify_hosts(self) -> None:
         """Before anything changes, log in to every plan host: a host key that does not match stops the run
@@ -137,6 +155,7 @@ class PlanRun:
         step = status.step
         automatic = 0
         while True:
+            await self._wait(self.side.idle())
             status.attempt += 1
             outcome, detail = await self._attempt(status)
             if outcome == StepState.DONE:
@@ -212,6 +231,26 @@ class PlanRun:
         finally:
             self._task = None
             self._kind = None
+
+    async def rerun_step(self, status: StepStatus) -> str:
+        """Run a settled step once more, outside the order (SideActions.rerun): the run's own question, if one
+        is open, is put aside meanwhile and asked again afterwards."""
+        saved, self.prompt = self.prompt, None
+        previous, self.current = self.current, status.step.id
+        self._decide(status.step.id, "rerun", "operator", "")
+        try:
+            status.attempt += 1
+            outcome, detail = await self._attempt(status)
+            if outcome != StepState.SKIPPED:
+                self._set(status, outcome, detail)
+            if outcome == StepState.FAILED:
+                raise StepFailed(detail)
+            return detail
+        finally:
+            self.current, self.prompt = previous, saved
+            if saved is not None and not saved.answer.done():
+                self.bus.publish(Asking(self.clock.now(), saved.step_id, saved.kind.value, saved.question,
+                                        tuple(str(a) for a in saved.answers)))  # fmt: skip
 
     async def _ask(self, status: StepStatus, kind: PromptKind, question: str) -> Answer:
         self._set(status, PROMPT_STATE[kind], question)
@@ -292,6 +331,9 @@ class PlanRun:
         prompt = self.prompt
         if prompt is None or prompt.answer.done():
             return CommandResult(False, "nothing is waiting for an answer")
+        blocked = self.side.blocks(prompt.step_id)
+        if blocked:
+            return CommandResult(False, blocked)
         if not prompt.takes(answer):
             takes = " or ".join(str(a) for a in prompt.answers)
             return CommandResult(False, f"step {prompt.step_id} waits for {takes}, not {answer}")
@@ -373,6 +415,7 @@ class PlanRun:
     def stop(self, outcome: str = "stopped", exit_code: int = 1) -> CommandResult:
         """End the run now (quit, a signal): the journal lets a later run resume."""
         stop = self._stopping(outcome, exit_code)
+        self.side.stop()
         if self.prompt is not None and not self.prompt.answer.done():
             self.prompt.answer.set_exception(stop)
         for pending in (self._task, self._waiting):

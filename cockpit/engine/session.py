@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 
 from cockpit.base.clock import Clock
+from cockpit.engine.control import ControlServer, control_path
 from cockpit.engine.events import EventBus, Notice
 from cockpit.engine.journal import (
     JournalError,
@@ -40,6 +41,8 @@ class Session:
     resume: ResumePoint
 
     def close(self) -> None:
+        if self.run.control is not None:
+            self.run.control.close()
         try:
             if self.journal is not None:
                 self.journal.close()
@@ -115,4 +118,5 @@ def open_session(
     run = PlanRun(plan_file.plan, plan_sha256=plan_file.sha256, base_dir=base_dir, clock=clock, bus=bus,
                   services=services, options=options, initial=point.states)  # fmt: skip
     journal.on_failure = run.journal_failed
+    run.control = ControlServer(control_path(path), run.side.handle_request)
     return Session(run, journal, lock, point)

@@ -52,8 +52,9 @@ TRANSITIONS: dict[StepState, frozenset[StepState]] = {
     StepState.FAILED: _STARTS | {StepState.PENDING},
     # An interrupted one is rerun, marked done, or skipped.
     StepState.INTERRUPTED: _STARTS | {StepState.DONE},
-    StepState.DONE: frozenset(),
-    StepState.SKIPPED: frozenset(),
+    # A settled step runs again only when the operator reruns it deliberately (SideActions.rerun).
+    StepState.DONE: _STARTS,
+    StepState.SKIPPED: _STARTS,
 }
 
 
