@@ -28,6 +28,8 @@ from cockpit.plan import CanaryStep, DnsUpdateStep, Plan
 
 PARKING = "parking"
 PROBE_TIMEOUT = 5.0
+FIRST_ROUND_TIMEOUT = 60.0
+"""Nameserver discovery plus one round of every pair."""
 SETTLE_TIMEOUT = 1800.0
 """How long a retreat waits for every nameserver to serve it before it says it is not there yet."""
 
@@ -150,11 +152,16 @@ async def _parking_refuses(ctx: RetreatContext, state: str) -> None:
 
 
 async def _snapshot(ctx: RetreatContext) -> Any:
+    if not ctx.services.watch_dns:
+        raise RetreatRefused("this run does not watch the nameservers, so it cannot park safely")
     ctx.services.poll_now()
     try:
-        return await ctx.services.next_snapshot(0.0)
+        return await asyncio.wait_for(ctx.services.next_snapshot(0.0), FIRST_ROUND_TIMEOUT)
     except DnsUnavailable as exc:
         raise RetreatRefused(str(exc)) from None
+    except TimeoutError:
+        raise RetreatRefused(f"no round of the nameservers in {format_duration(FIRST_ROUND_TIMEOUT)}: "
+                             "the cockpit cannot see the DNS, so it cannot park safely") from None  # fmt: skip
 
 
 async def _until_served(ctx: RetreatContext, state: str, timeout: float) -> float:

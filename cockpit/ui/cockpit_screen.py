@@ -47,6 +47,7 @@ from cockpit.ui.panes.nameservers_pane import NameserversPane
 from cockpit.ui.panes.output_buffer import OutputBuffer
 from cockpit.ui.panes.output_pane import OutputPane
 from cockpit.ui.panes.step_list import StepList
+from cockpit.ui.retreat_keys import ask_park, ask_rerun, ask_undo, can_rerun, has_parking
 
 EXTEND_BY = 60.0
 Severity = Literal["information", "warning", "error"]
@@ -62,7 +63,7 @@ class CockpitScreen(Screen[None]):
     """Owns the panes and the run's worker; the app only sets up the terminal. Leaves with `app.exit(code)`."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        _binding("enter", "go", "Go", "Confirm, run the proposed step, or retry a failed one"),
+        _binding("enter", "go", "Go", "Confirm, run or retry; rerun a selected done step"),
         _binding("s", "skip", "Skip", "Skip the proposed step (asks a reason)"),
         _binding("r", "retry", "Retry", "Retry a failed step, or rerun an interrupted one"),
         _binding("d", "mark_done", "Mark done", "Mark an interrupted step as done"),
@@ -70,10 +71,12 @@ class CockpitScreen(Screen[None]):
         _binding("p", "pause", "Pause", "Pause or resume the countdown"),
         _binding("plus", "extend", "+1 min", "Add a minute to the countdown", display="+"),
         _binding("g", "poll", "Poll DNS", "Ask every nameserver now"),
+        _binding("P", "park", "Park MX", "Point the MX at parking now (asks first)", show=False),
+        _binding("u", "undo", "Undo MX", "Undo the selected dns_update step (asks first)", show=False),
         _binding("slash", "filter", "Filter", "Filter the output lines", display="/"),
         _binding("question_mark", "help", "Help", "Show every key", display="?"),
         _binding("ctrl+s", "screenshot", "Screenshot", "Save an SVG screenshot", show=False),
-        _binding("q", "quit", "Quit", "Stop and leave; the journal lets a later run resume"),
+        _binding("q", "quit", "Quit", "Stop and leave; a later run resumes"),
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (Textual declares it an instance variable)
 
@@ -269,14 +272,18 @@ class CockpitScreen(Screen[None]):
             "pause": self.run.countdown() is not None,
             "extend": self.run.countdown() is not None,
             "poll": self.run.services.can_poll(),
+            "park": self.run.side.busy() is None and has_parking(self.run.plan),
+            "undo": self.run.side.busy() is None and self._undoable(self._selected()) is not None,
         }
+        if action == "go" and can_rerun(self, self._selected()):
+            return self.run.side.busy() is None
         return available.get(action, True)
 
     def _open_prompt(self) -> Prompt | None:
         prompt = self.run.prompt
         return prompt if prompt is not None and not prompt.answer.done() else None
 
-    def _report(self, result: CommandResult) -> None:
+    def report_result(self, result: CommandResult) -> None:
         if not result.ok:
             self.notify(result.message, severity="warning")
         self.refresh_bindings()
@@ -286,7 +293,7 @@ class CockpitScreen(Screen[None]):
         if self._open_prompt() is not prompt:
             self.notify("the question changed meanwhile: nothing was answered", severity="warning")
             return
-        self._report(command())
+        self.report_result(command())
 
     def _guarded(self, prompt: Prompt, command: Callable[[], CommandResult]) -> None:
         """An answer goes through its confirmation first, when it has one (see confirmation_for)."""
@@ -301,17 +308,41 @@ class CockpitScreen(Screen[None]):
 
         self.app.push_screen(ConfirmScreen(*question), answered)
 
+    def _selected(self) -> str | None:
+        return self.query_one(StepList).selected_step
+
+    def _undoable(self, step_id: str | None) -> str | None:
+        status = self.run.steps.get(step_id) if step_id is not None else None
+        if status is None or status.step.kind != "dns_update" or status.state != StepState.DONE:
+            return None
+        return step_id
+
+    def action_park(self) -> None:
+        ask_park(self)
+
+    def action_undo(self) -> None:
+        step_id = self._undoable(self._selected())
+        if step_id is None:
+            self.notify("select a done dns_update step to undo its MX change", severity="warning")
+            return
+        self.run_worker(ask_undo(self, step_id), name="undo", group="dialogs", exit_on_error=False)
+
     def action_go(self) -> None:
+        selected = self._selected()
+        if can_rerun(self, selected):
+            assert selected is not None
+            ask_rerun(self, selected)
+            return
         prompt = self._open_prompt()
         if prompt is None:
-            self._report(self.run.go())
+            self.report_result(self.run.go())
         else:
             self._guarded(prompt, self.run.go)
 
     def action_skip(self) -> None:
         prompt = self._open_prompt()
         if prompt is None:
-            self._report(CommandResult(False, "nothing waits for an answer"))
+            self.report_result(CommandResult(False, "nothing waits for an answer"))
             return
 
         def answered(reason: str | None) -> None:
@@ -325,28 +356,28 @@ class CockpitScreen(Screen[None]):
         if prompt is not None and resolve(prompt.kind, "retry") is not None:
             self._guarded(prompt, self.run.retry)
         else:
-            self._report(self.run.retry())
+            self.report_result(self.run.retry())
 
     def action_mark_done(self) -> None:
-        self._report(self.run.answer(Answer.MARK_DONE))
+        self.report_result(self.run.answer(Answer.MARK_DONE))
 
     def action_abort(self) -> None:
         running = self.run.running_step()
         if running is None:
-            self._report(CommandResult(False, "no step is running"))
+            self.report_result(CommandResult(False, "no step is running"))
             return
 
         def answered(yes: bool | None) -> None:
             if yes and self.run.running_step() == running:
-                self._report(self.run.abort())
+                self.report_result(self.run.abort())
 
         self.app.push_screen(ConfirmScreen(*abort_question(self.run.steps[running].step, running)), answered)
 
     def action_pause(self) -> None:
-        self._report(self.run.pause_or_resume())
+        self.report_result(self.run.pause_or_resume())
 
     def action_extend(self) -> None:
-        self._report(self.run.extend(EXTEND_BY))
+        self.report_result(self.run.extend(EXTEND_BY))
 
     def action_poll(self) -> None:
         if not self.run.services.can_poll():

@@ -64,3 +64,38 @@ def confirmation_for(run: PlanRun, prompt: Prompt) -> tuple[str, Content] | None
     if status.step.side_effects and not run.options.dry_run:
         return irreversible_question(run.plan, status.step, prompt.step_id)
     return None
+
+
+def park_question(change: str) -> tuple[str, Content]:
+    """Title and body for parking the MX now (the P key)."""
+    body = Content("\n").join([
+        Content.styled(change, "bold"),
+        Content(""),
+        Content("While the MX points at the refusing address, senders get a temporary failure and retry: no mail "
+                "is lost. The run's own steps wait until every nameserver serves it."),
+        Content.styled("Then fix what went wrong, and rerun the flip step (select it, Enter).", "$text-warning"),
+    ])  # fmt: skip
+    return "Park the MX now?", body
+
+
+def undo_question(change: str) -> tuple[str, Content]:
+    """Title and body for undoing a dns_update step (the u key)."""
+    body = Content("\n").join([
+        Content.styled(change, "bold"),
+        Content(""),
+        Content("Refused when it would point mail back at the old host after mail was copied to or accepted by the "
+                "new one (the mailboxes would split): park instead (P)."),
+    ])  # fmt: skip
+    return "Undo this MX change?", body
+
+
+def rerun_question(run: PlanRun, step_id: str, proposed: str | None) -> tuple[str, Content]:
+    """Title and body for running a done step again (Enter on it): what it does, and that the run's own next
+    step is another one."""
+    status = run.steps[step_id]
+    if status.step.side_effects and not run.options.dry_run:
+        _, body = irreversible_question(run.plan, status.step, step_id)
+    else:
+        body = Content(shown_label(status.step))
+    later = f"\n\nThe run's next step stays {proposed}: select it to answer it." if proposed else ""
+    return f"Rerun {step_id} ({status.state.value})?", Content.assemble(body, Content.styled(later, "$text-muted"))
