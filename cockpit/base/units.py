@@ -26,9 +26,13 @@ def format_rate(bytes_per_second: float) -> str:
 
 
 def format_duration(seconds: float) -> str:
-    """The inverse of a plan's durations: `1h30m`, `90s` → `1m30s`, `0.5s` → `500ms`."""
+    """The inverse of a plan's durations: `1h30m`, `90s` → `1m30s`, `0.5s` → `500ms`; under ten seconds with
+    tenths (`4.2s`), where a second more or less matters (a lab's downtime, a forecast's parts)."""
     if seconds < 1:
         return f"{seconds * 1000:.0f}ms" if seconds < 0.995 else "1s"
+    if seconds < 9.95:
+        tenths = round(seconds, 1)
+        return f"{tenths:.0f}s" if tenths == int(tenths) else f"{tenths:.1f}s"
     whole = round(seconds)
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)

@@ -175,6 +175,15 @@ class Retreat(Event):
 
 
 @dataclass(frozen=True)
+class ForecastMade(Event):
+    """The downtime forecast as it stands before the downtime starts (engine/forecast.py): the total of the
+    parts with an estimate, and each part as (step_id, part, seconds or None, basis)."""
+
+    total: float
+    parts: tuple[tuple[str, str, float | None, str], ...]
+
+
+@dataclass(frozen=True)
 class ListenerProven(Event):
     """A listening new MTA was proven: a canary delivered through the MX served then (`through_mx`), or the
     new MTA's port found open. What ends the downtime (see downtime.py)."""

@@ -14,6 +14,7 @@ from typing import Any
 from cockpit.base.safe_text import visible
 from cockpit.base.units import format_duration, format_timestamp
 from cockpit.engine.downtime import DowntimeClock
+from cockpit.engine.report_forecast import ForecastReport, forecast_html, forecast_markdown, forecast_report
 from cockpit.engine.report_mail import MAIL_RECORDS, mail_html, mail_markdown
 from cockpit.engine.report_runs import dns_warnings, outputs_html, outputs_markdown, run_lines, ttl_changes
 
@@ -60,6 +61,7 @@ class Timeline:
     dns_now: dict[tuple[str, str], str] = field(default_factory=dict)
     """The last MX state the journal knows for each pair."""
     downtime: DowntimeClock = field(default_factory=DowntimeClock)
+    forecast: ForecastReport | None = None
 
 
 def build_timeline(records: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> Timeline:
@@ -120,6 +122,7 @@ def build_timeline(records: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -
     _interrupted(timeline, open_intents)
     timeline.downtime = DowntimeClock.from_records(records)
     listed = list(records)
+    timeline.forecast = forecast_report(listed, timeline.downtime)
     timeline.runs_text = run_lines(listed)
     timeline.ttls = ttl_changes(listed)
     timeline.warnings = dns_warnings(listed, timeline.mx_states[-1] if timeline.mx_states else None)
@@ -183,6 +186,7 @@ def render_markdown(timeline: Timeline) -> str:
     if timeline.ttls:
         out += ["", "MX TTL changes:", "", "| time | domain | nameserver | TTL |", "|---|---|---|---|"]
         out += [f"| {when} | {_md(d)} | {_md(ns)} | {change} |" for when, d, ns, change in timeline.ttls]
+    out += forecast_markdown(timeline.forecast)
     out += mail_markdown(timeline.mail)
     failures = [line for line in timeline.steps.values() if line.failures]
     if failures:
@@ -280,6 +284,7 @@ pre {{ background: #f6f6f6; padding: 1em; overflow-x: auto; }}
 <h2>DNS changes</h2><table><tr><th>time</th><th>domain</th><th>nameserver</th><th>from</th><th>to</th><th>TTL</th></tr>
 {flips}</table>
 {ttls}
+{forecast_html(timeline.forecast)}
 {mail_html(timeline.mail)}
 {"<h2>Failures</h2>" + failures if failures else ""}
 {outputs_html({line.step_id: line.output for line in timeline.steps.values()})}

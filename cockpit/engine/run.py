@@ -20,6 +20,7 @@ from cockpit.engine.auto_answers import Automatic, StopHere, automatic_answer
 from cockpit.engine.context import StepContext, StepFailed, StepSkipped, bounded
 from cockpit.engine.control import ControlServer
 from cockpit.engine.events import Asking, Decision, EventBus, Notice, RunFinished, RunStarted, StepChanged, StepIntent
+from cockpit.engine.forecast_watch import ForecastWatch
 from cockpit.engine.journal import JournalError
 from cockpit.engine.kinds.countdown import CountdownKind
 from cockpit.engine.kinds.registry import StepKind, make_kind
@@ -75,6 +76,9 @@ class PlanRun:
         self._waiting: asyncio.Future[Any] | None = None
         """What the run itself waits on between steps (the host check, a retry's backoff): stop() cancels it."""
         self._journal_failure: JournalError | None = None
+        self.forecast = ForecastWatch(plan, clock.now, bus.publish)
+        """The downtime forecast, kept up to date from the run's events (the session loads the journal's)."""
+        bus.subscribe(self.forecast)
         self.side = SideActions(self)
         """Park, undo and rerun: what the operator does outside the step order."""
         self.control: ControlServer | None = None

@@ -21,6 +21,7 @@ from cockpit.engine.journal import (
 )
 from cockpit.engine.lock import LockHeld, PlanLock, describe_stale
 from cockpit.engine.options import RunOptions
+from cockpit.engine.rehearsal import earlier_journals
 from cockpit.engine.resume import PlanChangeRefused, ResumePoint, resume_point
 from cockpit.engine.run import PlanRun
 from cockpit.engine.services import RunServices
@@ -118,5 +119,6 @@ def open_session(
     run = PlanRun(plan_file.plan, plan_sha256=plan_file.sha256, base_dir=base_dir, clock=clock, bus=bus,
                   services=services, options=options, initial=point.states)  # fmt: skip
     journal.on_failure = run.journal_failed
+    run.forecast.load(contents.records, earlier_journals(path))
     run.control = ControlServer(control_path(path), run.side.handle_request)
     return Session(run, journal, lock, point)

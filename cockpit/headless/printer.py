@@ -17,6 +17,7 @@ from cockpit.engine.events import (
     Decision,
     DnsFlip,
     Event,
+    ForecastMade,
     ListenerProven,
     Notice,
     OutputLine,
@@ -27,6 +28,8 @@ from cockpit.engine.events import (
     StepProgress,
     TransferProgress,
 )
+from cockpit.engine.forecast import Forecast
+from cockpit.engine.forecast_watch import differs, forecast_from_record
 from cockpit.engine.journal import event_record
 from cockpit.engine.states import StepState
 
@@ -41,6 +44,8 @@ class HeadlessPrinter:
         self._transfer_decile: dict[str, int] = {}
         self.downtime = DowntimeClock()
         """The one definition of downtime (engine/downtime.py), for the summary at the end."""
+        self.forecast: Forecast | None = None
+        """The latest forecast made before the downtime started."""
 
     def _downtime(self, now: float) -> str:
         clock = self.downtime
@@ -49,7 +54,8 @@ class HeadlessPrinter:
         elapsed = format_duration(clock.elapsed(now) or 0.0)
         if clock.ended is None:
             return f" · downtime {elapsed} so far, not over (since {format_clock(clock.started)})"
-        return f" · downtime {elapsed}, from {format_clock(clock.started)} to {format_clock(clock.ended)}"
+        forecast = f" (forecast {format_duration(self.forecast.total)})" if self.forecast is not None else ""
+        return f" · downtime {elapsed}, from {format_clock(clock.started)} to {format_clock(clock.ended)}{forecast}"
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, RunStarted | DnsFlip | ListenerProven):
@@ -109,4 +115,8 @@ class HeadlessPrinter:
             return f"dns {event.domain} @{event.nameserver}: {event.before or '-'} → {event.after}{ttl}"
         if isinstance(event, Notice):
             return f"{event.level}: {event.text}"
+        if isinstance(event, ForecastMade):
+            forecast, said = forecast_from_record(event_record(event)), self.forecast
+            self.forecast = forecast
+            return f"forecast downtime {forecast.summary()}" if differs(said, forecast, bases=False) else None
         return None

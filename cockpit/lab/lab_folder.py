@@ -10,6 +10,7 @@ import base64
 import os
 import secrets
 import shutil
+import time
 from pathlib import Path
 
 import asyncssh
@@ -42,7 +43,9 @@ def prepare_folder(directory: Path) -> Path:
     try:
         for name in OWNED:
             path = directory / name
-            if path.is_dir() and not path.is_symlink():
+            if name == ".cockpit" and path.is_dir() and not path.is_symlink():
+                _keep_journals(path)
+            elif path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)
             else:
                 path.unlink(missing_ok=True)
@@ -50,6 +53,20 @@ def prepare_folder(directory: Path) -> Path:
     except OSError as exc:
         raise LabError(f"cannot write the lab into {directory}: {_reason(exc)}") from None
     return directory
+
+
+def _keep_journals(folder: Path) -> None:
+    """Empty the journal folder of an earlier lab but keep its journals, archived as `--fresh` archives them:
+    a run of the new lab's plan then reads them as rehearsals for its downtime forecast."""
+    for path in folder.iterdir():
+        if path.name.endswith(".journal"):
+            stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(path.stat().st_mtime))
+            path.rename(path.with_name(f"{path.name}.{stamp}"))
+        elif ".journal." not in path.name or ".torn-" in path.name:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
 
 
 def _write_private(path: Path, text: str) -> None:

@@ -13,6 +13,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from cockpit.base.units import format_duration
+
 
 @dataclass
 class MessageTrack:
@@ -141,20 +143,20 @@ class LabTally:
         figures = self.figures
         if figures.downtime is None:
             return "downtime not measured"
-        text = f"downtime {figures.downtime:.1f} s"
+        text = f"downtime {format_duration(figures.downtime)}"
         floor = self.floor
         if not figures.downtime_over:
             return text + " so far, not over"
         if not figures.downtime_proven:
             text += ", end not proven"
-        return text + (f" (floor {floor:.1f} s)" if floor is not None else "")
+        return text + (f" (floor {format_duration(floor)})" if floor is not None else "")
 
     def line(self) -> str:
         """`sent N · old M · moved K · new L · lost 0 · duplicated 0 · downtime X s (floor Y s) · ...`."""
         v = self.verdict
         stranded = f" · stranded {v.stranded}" if v.stranded else ""
         queued = f" · queued {v.queued}" if v.queued else ""
-        deferred = f" · senders deferred mail up to {v.longest_deferral:.1f} s" if v.longest_deferral else ""
+        deferred = f" · senders deferred mail up to {format_duration(v.longest_deferral)}" if v.longest_deferral else ""
         return (
             f"sent {v.sent} · old {v.old} · moved {v.moved} · new {v.new} · lost {v.lost} · "
             f"duplicated {v.duplicated}{stranded}{queued} · {self.downtime_text()}{deferred}"

@@ -22,6 +22,7 @@ from cockpit.engine.events import (
     CountdownTick,
     DnsFlip,
     DnsRound,
+    ForecastMade,
     ListenerProven,
     Notice,
     OutputLine,
@@ -30,10 +31,13 @@ from cockpit.engine.events import (
     StepChanged,
     StepProgress,
 )
+from cockpit.engine.forecast import Forecast
+from cockpit.engine.forecast_watch import forecast_from_record
 from cockpit.engine.journal import event_record
 from cockpit.engine.prompts import Answer, CommandResult, Prompt, PromptKind, resolve
 from cockpit.engine.run import PlanRun
 from cockpit.engine.states import StepState
+from cockpit.mail.sender_retries import senders_view
 from cockpit.ui.dialogs.confirm_screen import ConfirmScreen
 from cockpit.ui.dialogs.help_screen import HelpScreen, help_sections
 from cockpit.ui.dialogs.operator_dialogs import abort_question, confirmation_for, quit_question
@@ -42,7 +46,7 @@ from cockpit.ui.event_feed import EventFeed
 from cockpit.ui.messages import EngineEvent
 from cockpit.ui.panes.checklist_pane import ChecklistPane, StepView
 from cockpit.ui.panes.countdown_pane import CountdownPane
-from cockpit.ui.panes.header_bar import HeaderBar, run_mode, run_phase
+from cockpit.ui.panes.header_bar import HeaderBar, forecast_text, run_mode, run_phase
 from cockpit.ui.panes.nameservers_pane import NameserversPane
 from cockpit.ui.panes.output_buffer import OutputBuffer
 from cockpit.ui.panes.output_pane import OutputPane
@@ -91,6 +95,8 @@ class CockpitScreen(Screen[None]):
         self.downtime = DowntimeClock()
         """The one definition of downtime (engine/downtime.py), fed with this run's events."""
         self.started_at: float | None = None
+        self.forecast: Forecast | None = None
+        """The downtime forecast as the run last published it (ForecastMade)."""
         self.finished: RunFinished | None = None
         self.quitting = False
         self._unsubscribe: Callable[[], None] | None = None
@@ -156,6 +162,10 @@ class CockpitScreen(Screen[None]):
                 self._dns_round(event)
             case Notice() as event:
                 self._notice(event)
+            case ForecastMade() as event:
+                self.forecast = forecast_from_record(event_record(event))
+                self.query_one(ChecklistPane).set_forecast(self.forecast)
+                self._tick()
             case ListenerProven() as event:
                 self.downtime.feed(event_record(event))
                 self._tick()
@@ -231,8 +241,13 @@ class CockpitScreen(Screen[None]):
             elapsed=now - self.started_at if self.started_at is not None else 0.0,
             downtime=self.downtime.elapsed(now),
             downtime_over=self.downtime.over,
+            forecast=forecast_text(self.forecast),
+            ends=self.run.forecast.projected_end(now),
         )
         self.query_one(NameserversPane).tick(now)
+        start = self.downtime.started
+        parked = start is not None and not self.downtime.over
+        self.query_one(CountdownPane).senders(senders_view(start, now).line(start) if parked and start else None)
 
     # ------------------------------------------------------------------ worker errors, in one place
 

@@ -33,7 +33,7 @@ def can_rerun(screen: CockpitScreen, step_id: str | None) -> bool:
         return False
     status = screen.run.steps.get(step_id)
     prompt = screen.run.prompt
-    if status is None or status.state not in RERUNNABLE:
+    if status is None or status.state not in RERUNNABLE or screen.run.running_step() is not None:
         return False
     return prompt is None or prompt.step_id != step_id
 

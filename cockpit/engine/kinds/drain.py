@@ -22,6 +22,11 @@ QUEUE_EMPTY = re.compile(r"\bis empty\b", re.IGNORECASE)
 QUEUE_TIMEOUT = 60.0
 
 
+def poll_interval(step: DrainStep) -> float:
+    """How often the store is looked at: a tenth of the quiet time, between 0.5 s and 5 s."""
+    return min(max(step.quiet / 10, 0.5), 5.0)
+
+
 class DrainKind(KindOf[DrainStep]):
     async def run(self, ctx: StepContext) -> str:
         step = self.step
@@ -30,7 +35,7 @@ class DrainKind(KindOf[DrainStep]):
             conn = await ctx.services.connect(store.host)
         except SshError as exc:
             raise StepFailed(str(exc)) from None
-        interval = min(max(step.quiet / 10, 0.5), 5.0)
+        interval = poll_interval(step)
         quiet_since = ctx.clock.now()
         last: StoreActivity | None = None
         last_arrival: float | None = None

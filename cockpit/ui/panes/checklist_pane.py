@@ -11,6 +11,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from cockpit.base.units import format_duration
+from cockpit.engine.forecast import Forecast
 from cockpit.engine.states import StepState
 from cockpit.plan import Plan, StepBase
 from cockpit.ui.panes.step_list import StepList
@@ -64,6 +65,9 @@ class ChecklistPane(Vertical):
         self._lines: dict[str, int] = {}
         """How many lines each step's details take; the details area is as tall as the tallest."""
         self._detail_height = -1
+        self.forecast: Forecast | None = None
+        """The downtime forecast, shown on the heading of the phase where the downtime starts and in the
+        details of each step it counts."""
 
     def compose(self) -> ComposeResult:
         phases: dict[str, list[tuple[str, str, StepState]]] = {}
@@ -89,7 +93,21 @@ class ChecklistPane(Vertical):
             return
         view.state, view.attempt, view.detail = state, attempt, detail
         self.step_list.set_state(step_id, state)
+        if state.active:
+            self.step_list.follow(step_id)
         self._measure(step_id)
+        self._show_detail()
+
+    def set_forecast(self, forecast: Forecast) -> None:
+        self.forecast = forecast
+        first = forecast.parts[0].step_id if forecast.parts else None
+        if first in self.steps:
+            phase = self.steps[first].phase
+            note = f"downtime forecast {format_duration(forecast.total)}" + ("+?" if forecast.unknown else "")
+            self.step_list.set_phase_note(phase, note)
+        for part in forecast.parts:
+            if part.step_id in self.steps:
+                self._measure(part.step_id)
         self._show_detail()
 
     def ask(self, asking: tuple[str, str, str] | None) -> None:
@@ -155,4 +173,8 @@ class ChecklistPane(Vertical):
             limits.append(f"{step.retries} automatic retries")
         if limits:
             lines.append(Content.styled(" · ".join(limits), "$text-muted"))
+        part = self.forecast.part(step_id) if self.forecast is not None else None
+        if part is not None:
+            estimate = "no estimate" if part.seconds is None else format_duration(part.seconds)
+            lines.append(Content.assemble(("forecast: ", "$text-muted"), f"{part.what} {estimate} — {part.basis}"))
         return Content("\n").join(lines)

@@ -37,6 +37,11 @@ class CountdownPane(Vertical):
         &.-paused #countdown-state { color: $warning; }
         &.-paused Digits { color: $warning; }
         &.-finished Digits { color: $success; }
+        #countdown-senders {
+            display: none; color: $text-warning; width: 1fr; height: auto; max-height: 3; padding: 0 1;
+        }
+        &.-parked #countdown-senders { display: block; }
+        &.-parked.-idle #countdown-face { display: none; }
     }
     """
 
@@ -54,6 +59,7 @@ class CountdownPane(Vertical):
                 yield ProgressBar(total=1, show_eta=False, id="countdown-bar")
                 yield Label("no countdown yet", id="countdown-why", markup=False)
                 yield Label("", id="countdown-state", markup=False)
+        yield Label("", id="countdown-senders", markup=False)
 
     def on_mount(self) -> None:
         self.add_class("-idle")
@@ -65,7 +71,7 @@ class CountdownPane(Vertical):
             self.first_total = event.total
             self.remove_class("-idle", "-finished")
         self.total = event.total
-        self.border_title = f"Countdown · {event.step_id}"
+        self.border_title = self._countdown_title()
         self.query_one("#countdown-why", Label).update(event.why)
         if event.paused_remaining is not None:
             self._show(event.paused_remaining, event.total, paused=True)
@@ -77,6 +83,18 @@ class CountdownPane(Vertical):
             self.remove_class("-idle", "-finished")
         self.total = event.total
         self._show(event.remaining, event.total, paused=event.paused)
+
+    def senders(self, line: str | None) -> None:
+        """While the MX is parked: how long senders have deferred mail and when they try again (None: not
+        parked). Shown under a running countdown, or alone in this pane when none runs."""
+        self.set_class(line is not None, "-parked")
+        if line is not None:
+            self.query_one("#countdown-senders", Label).update(line)
+        idle = self.has_class("-idle")
+        self.border_title = "Senders' view" if idle and line is not None else self._countdown_title()
+
+    def _countdown_title(self) -> str:
+        return f"Countdown · {self.step_id}" if self.step_id else "Countdown"
 
     def finished(self, step_id: str, how: str) -> None:
         """The countdown step ended (done, failed, skipped)."""

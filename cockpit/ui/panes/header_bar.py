@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
 
 from cockpit.base.safe_text import visible
+from cockpit.base.units import format_duration
 from cockpit.engine.events import RunFinished
+from cockpit.engine.forecast import Forecast
 from cockpit.engine.run import PlanRun
 
 PHASE_WIDTH = 24
@@ -15,7 +19,7 @@ PHASE_WIDTH = 24
 
 
 def hms(seconds: float) -> str:
-    whole = max(0, int(seconds))
+    whole = max(0, round(seconds))
     return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
 
 
@@ -31,7 +35,8 @@ class HeaderBar(Horizontal):
         #header-name { width: 1fr; text-style: bold; text-overflow: ellipsis; }
         #header-mode { color: $text-accent; }
         #header-downtime { display: none; background: $error-muted; color: $text; text-style: bold; }
-        &.-downtime #header-downtime { display: block; }
+        &.-downtime #header-downtime, &.-forecast #header-downtime { display: block; }
+        &.-forecast #header-downtime { background: $warning-muted; text-style: none; }
         &.-downtime-over #header-downtime { background: $success-muted; }
     }
     """
@@ -44,18 +49,32 @@ class HeaderBar(Horizontal):
         yield Label("", id="header-elapsed", markup=False)
 
     def show(
-        self, *, name: str, phase: str, mode: str, elapsed: float, downtime: float | None, downtime_over: bool
+        self,
+        *,
+        name: str,
+        phase: str,
+        mode: str,
+        elapsed: float,
+        downtime: float | None,
+        downtime_over: bool,
+        forecast: str = "",
+        ends: float | None = None,
     ) -> None:
+        """`forecast` (before the downtime: its forecast, e.g. `4m10s`) and `ends` (during it: the projected
+        end) come from the run's ForecastWatch."""
         self.query_one("#header-name", Label).update(name)
         self.query_one("#header-phase", Label).update(phase)
         self.query_one("#header-mode", Label).update(mode)
         self.query_one("#header-elapsed", Label).update(hms(elapsed))
         self.set_class(downtime is not None, "-downtime")
+        self.set_class(downtime is None and bool(forecast), "-forecast")
         self.set_class(downtime_over, "-downtime-over")
+        label = self.query_one("#header-downtime", Label)
         if downtime is not None:
-            self.query_one("#header-downtime", Label).update(
-                f"downtime {hms(downtime)}" + (" (over)" if downtime_over else "")
-            )
+            end = f" · ends ~{time.strftime('%H:%M:%S', time.localtime(ends))}" if ends is not None else ""
+            label.update(f"downtime {hms(downtime)}" + (" (over)" if downtime_over else end))
+        elif forecast:
+            label.update(f"forecast {forecast}")
 
 
 def run_phase(run: PlanRun, finished: RunFinished | None) -> str:
@@ -71,3 +90,10 @@ def run_phase(run: PlanRun, finished: RunFinished | None) -> str:
 
 def run_mode(run: PlanRun) -> str:
     return ("dry run · " if run.options.dry_run else "") + f"{run.options.mode} mode"
+
+
+def forecast_text(forecast: Forecast | None) -> str:
+    """`4m10s`, or `4m10s+?` when some part has no estimate; "" without a forecast."""
+    if forecast is None or not forecast.parts:
+        return ""
+    return format_duration(forecast.total) + ("+?" if forecast.unknown else "")

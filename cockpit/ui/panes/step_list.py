@@ -59,6 +59,9 @@ class StepList(OptionList, inherit_bindings=False):
                 options.append(Option(step_line(state, label, proposed=False), id=step_id))
         super().__init__(*options, name=name, id=id, classes=classes, disabled=disabled)
         self.proposed: str | None = None
+        self._followed: str | None = None
+        """The step the list last selected by itself (proposed, or started running): while the selection
+        stays there, the list keeps following the run; once the operator moves it, it stays where they put it."""
 
     def on_resize(self) -> None:
         """The pane shrinks when the countdown appears: keep the selected step in view."""
@@ -80,6 +83,19 @@ class StepList(OptionList, inherit_bindings=False):
             self._repaint(step_id)
             if previous != step_id:
                 self.select_step(step_id)
+                self._followed = step_id
+
+    def follow(self, step_id: str) -> None:
+        """A step started running: select it, unless the operator moved the selection elsewhere."""
+        if self.selected_step in (None, self._followed, self.proposed):
+            self.select_step(step_id)
+            self._followed = step_id
+
+    def set_phase_note(self, phase: str, note: str) -> None:
+        """A note after a phase's heading (the downtime forecast on the phase where the downtime starts)."""
+        option_id = PHASE_PREFIX + phase
+        if any(option.id == option_id for option in self.options):
+            self.replace_option_prompt(option_id, f"{phase} · {note}" if note else phase)
 
     def select_step(self, step_id: str) -> None:
         self.highlighted = self.get_option_index(step_id)
