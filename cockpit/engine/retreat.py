@@ -221,7 +221,7 @@ async def undo(
     moved = _mail_moved_since(records, since)
     if sends_to_old and moved and not force:
         raise RetreatRefused(f"undoing {step_id} points the MX back at the old host, but {moved}: the mailboxes "
-                             "would split. Park instead (cockpit park), or --force")  # fmt: skip
+                             "would split. Park instead, or undo with --force")  # fmt: skip
     ttl = plan.ttl if plan.ttl is not None else step.ttl
     if ttl is None:
         raise RetreatRefused("the plan has no 'ttl' to restore the MX with")

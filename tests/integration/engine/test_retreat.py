@@ -193,7 +193,7 @@ async def test_undo_back_to_old_is_refused_after_the_new_mta_was_proven_and_forc
     refused = await cockpit("undo", str(plan), "to-parking", "--yes", cwd=lab.root)
     assert refused.code == 1
     assert "points the MX back at the old host, but step listens proved the new MTA receives mail" in refused.stderr
-    assert "Park instead (cockpit park), or --force" in refused.stderr
+    assert "Park instead, or undo with --force" in refused.stderr
     assert lab.served() == NEW_MX
 
     undone = await cockpit("undo", str(plan), "to-new", "--yes", cwd=lab.root)  # new → parking sends nothing to old
@@ -206,7 +206,7 @@ async def test_undo_back_to_old_is_refused_after_the_new_mta_was_proven_and_forc
     assert lab.served() == OLD_MX
     assert [r[1:] for r in retreats(plan)] == [
         ("to-parking", "refused: undoing to-parking points the MX back at the old host, but step listens proved "
-                       "the new MTA receives mail: the mailboxes would split. Park instead (cockpit park), or --force"),
+                       "the new MTA receives mail: the mailboxes would split. Park instead, or undo with --force"),
         ("to-new", "done"),
         ("to-parking", "done"),
     ]  # fmt: skip
