@@ -104,7 +104,18 @@ async def _demo_in_lab(lab: Lab, options: RunOptions, headless: bool, theme: str
     _say_where(lab, keep)
     if code != EXIT_OK:
         return code
-    return EXIT_OK if tally.verdict.clean else EXIT_FAILED
+    if tally.verdict.clean:
+        return EXIT_OK
+    say(f"cockpit demo: exit {EXIT_FAILED} — every step ran, but {_harm(tally)}"
+        + (": that is what a hurried move does" if lab.settings.reckless else ""), err=True)  # fmt: skip
+    return EXIT_FAILED
+
+
+def _harm(tally: LabTally) -> str:
+    verdict = tally.verdict
+    parts = [f"{n} message(s) {what}" for n, what in ((verdict.lost, "lost"), (verdict.duplicated, "duplicated"),
+                                                      (verdict.stranded, "stranded on the old host")) if n]  # fmt: skip
+    return ", ".join(parts) or "the tally is not clean"
 
 
 def _say_where(lab: Lab, keep: bool) -> None:

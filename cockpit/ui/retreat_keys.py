@@ -12,6 +12,7 @@ from cockpit.engine.states import StepState
 from cockpit.plan import Plan
 from cockpit.ui.dialogs.confirm_screen import ConfirmScreen
 from cockpit.ui.dialogs.operator_dialogs import park_question, rerun_question, undo_question
+from cockpit.ui.panes.step_list import StepList
 
 if TYPE_CHECKING:
     from cockpit.ui.cockpit_screen import CockpitScreen
@@ -28,8 +29,9 @@ def has_parking(plan: Plan) -> bool:
 
 
 def can_rerun(screen: CockpitScreen, step_id: str | None) -> bool:
-    """Enter on this selected step means "run it again": a settled step that is not the one the run asks about."""
-    if step_id is None:
+    """Enter on this selected step means "run it again": a settled step the operator selected (not one the list
+    followed by itself) that is not the one the run asks about, while the run goes on."""
+    if step_id is None or screen.finished is not None or not screen.query_one(StepList).chosen:
         return False
     status = screen.run.steps.get(step_id)
     prompt = screen.run.prompt

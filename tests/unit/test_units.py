@@ -28,6 +28,12 @@ def test_durations_read_as_a_plan_writes_them() -> None:
     ]
 
 
+def test_under_ten_seconds_durations_keep_their_tenths() -> None:
+    assert [format_duration(s) for s in (1.0, 1.04, 4.25, 4.35, 9.94, 9.96, 12.4)] == [
+        "1s", "1s", "4.2s", "4.3s", "9.9s", "10s", "12s"
+    ]  # fmt: skip
+
+
 def test_times_carry_their_zone() -> None:
     at = 1_800_000_000.0
     zone = time.strftime("%Z", time.localtime(at))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -60,6 +61,9 @@ class StepList(OptionList, inherit_bindings=False):
         super().__init__(*options, name=name, id=id, classes=classes, disabled=disabled)
         self.proposed: str | None = None
         self._followed: str | None = None
+        self.chosen = False
+        """True once the operator moved the selection (keys or mouse) since the list last moved it itself:
+        only then does Enter on a settled step mean "run this one again"."""
         """The step the list last selected by itself (proposed, or started running): while the selection
         stays there, the list keeps following the run; once the operator moves it, it stays where they put it."""
 
@@ -99,6 +103,35 @@ class StepList(OptionList, inherit_bindings=False):
 
     def select_step(self, step_id: str) -> None:
         self.highlighted = self.get_option_index(step_id)
+        self.chosen = False
+
+    def action_cursor_up(self) -> None:
+        super().action_cursor_up()
+        self.chosen = True
+
+    def action_cursor_down(self) -> None:
+        super().action_cursor_down()
+        self.chosen = True
+
+    def action_first(self) -> None:
+        super().action_first()
+        self.chosen = True
+
+    def action_last(self) -> None:
+        super().action_last()
+        self.chosen = True
+
+    def action_page_up(self) -> None:
+        super().action_page_up()  # type: ignore[no-untyped-call]
+        self.chosen = True
+
+    def action_page_down(self) -> None:
+        super().action_page_down()  # type: ignore[no-untyped-call]
+        self.chosen = True
+
+    async def _on_click(self, event: events.Click) -> None:
+        """Textual calls OptionList's own click handler after this one (handlers run along the class chain)."""
+        self.chosen = True
 
     @property
     def selected_step(self) -> str | None:

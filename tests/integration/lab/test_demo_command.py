@@ -17,6 +17,7 @@ import sys
 import uuid
 from pathlib import Path
 
+from cockpit.base.units import format_duration
 from cockpit.engine.downtime import DowntimeClock
 from cockpit.engine.journal import read_journal
 from tests.support import require
@@ -25,7 +26,9 @@ TALLY = re.compile(
     r"tally: sent (?P<sent>\d+) · old (?P<old>\d+) · moved (?P<moved>\d+) · new (?P<new>\d+) · "
     r"lost (?P<lost>\d+) · duplicated (?P<duplicated>\d+)(?: · stranded (?P<stranded>\d+))?.* · downtime "
 )
-DOWNTIME = re.compile(r"tally: .* · downtime (?P<downtime>[\d.]+) s \(floor (?P<floor>[\d.]+) s\)")
+DOWNTIME = re.compile(r"tally: .* · downtime (?P<downtime>[\dhms.]+) \(floor (?P<floor>[\dhms.]+)\)")
+SUMMARY = re.compile(r" run done \(exit 0\) · downtime (?P<downtime>[\dhms.]+), from ")
+REPORTED = re.compile(r"- Downtime window: (?P<downtime>[\dhms.]+), from ")
 
 
 def demo(*args: str, folder: Path | None, tmp: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -70,9 +73,16 @@ def test_headless_demo_moves_every_message_exactly_once(tmp_path: Path) -> None:
     assert clock.started is not None and clock.ended is not None and clock.proven
     figures = DOWNTIME.search(result.stdout)
     assert figures, result.stdout[-1000:]
-    assert figures["downtime"] == f"{clock.ended - clock.started:.1f}"
+    assert figures["downtime"] == format_duration(clock.ended - clock.started)
     (delta,) = [r for r in records if r["type"] == "SyncPass" and r["step_id"] == "delta-sync"]
-    assert figures["floor"] == f"{1 + delta['seconds']:.1f}"  # at speed 20 the low TTL is 1 s
+    assert figures["floor"] == format_duration(1 + delta["seconds"])  # at speed 20 the low TTL is 1 s
+    # One figure, one wording: the headless summary, the tally and the report say the same downtime.
+    summary = SUMMARY.search(result.stdout)
+    report = subprocess.run([sys.executable, "-m", "cockpit", "report", str(folder / ".cockpit" / "plan.yaml.journal")],
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    reported = REPORTED.search(report.stdout)
+    assert summary and reported, result.stdout[-1000:] + report.stdout[:1000]
+    assert summary["downtime"] == figures["downtime"] == reported["downtime"]
     assert f"lab kept in {folder}" in result.stdout and (folder / "id_ed25519").exists()
 
 
@@ -94,6 +104,10 @@ def test_reckless_demo_strands_mail_and_fails(tmp_path: Path) -> None:
     counts = tally(result.stdout)
     assert counts.get("stranded", 0) > 0 and counts["lost"] == 0, result.stdout[-2000:]
     assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"cockpit demo: exit 1 — every step ran, but {counts['stranded']} message(s) stranded on the old host: "
+        "that is what a hurried move does"
+    )
     (kept,) = temporary.iterdir()
     assert f"lab kept in {kept}" in result.stdout and (kept / ".cockpit" / "plan.yaml.journal").is_file()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from cockpit.base.units import format_duration
 from cockpit.commands.demo import run_figures
 from cockpit.lab.demo_plan_steps import RECKLESS_SKIPS
 from cockpit.lab.mail_store import MailStore
@@ -64,7 +65,7 @@ async def test_a_careful_move_loses_nothing_and_a_missing_copy_is_seen_twice(tmp
         assert tally.old_ttl == lab.pace.low_ttl and figures.delta_seconds is not None
         assert figures.downtime is not None and figures.downtime_over and figures.downtime_proven
         assert tally.floor == tally.old_ttl + figures.delta_seconds
-        assert f"lost 0 · duplicated 0 · downtime {figures.downtime:.1f} s (floor " in tally.line()
+        assert f"lost 0 · duplicated 0 · downtime {format_duration(figures.downtime)} (floor " in tally.line()
 
         # A message the move copied goes missing on new: the tally and the verify step both see it.
         moved = min(i for i, track in lab.tally_book.messages.items() if "old" in track.accepted_by)
