@@ -12,12 +12,13 @@ from cockpit.commands.common import EXIT_BAD_INPUT, say
 from cockpit.commands.provider_checks import PLAN_CHECKS
 from cockpit.plan import Plan, PlanError, PlanFileError, load_plan
 from cockpit.plan.advice import plan_advice
+from cockpit.plan.mx_summary import describe_state
 
 EXIT_UNREACHABLE = 1
 
 
 def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
 def summary(plan: Plan) -> str:
@@ -26,9 +27,10 @@ def summary(plan: Plan) -> str:
     side = sum(1 for _, step in plan.steps() if step.side_effects)
     ns = _count(len(plan.nameservers), "nameserver") if plan.nameservers else "nameservers from NS records"
     phases = ", ".join(phase.name for phase in plan.phases)
+    source = f" (from {plan.domains_file})" if plan.domains_file else ""
     return (
         f"{_count(len(plan.phases), 'phase')} ({phases}), {_count(steps, 'step')} ({side} change servers), "
-        f"{_count(len(plan.hosts), 'host')}, {_count(len(plan.domains), 'domain')}, {ns}, "
+        f"{_count(len(plan.hosts), 'host')}, {_count(len(plan.domains), 'domain')}{source}, {ns}, "
         f"MX states: {', '.join(plan.mx)}"
     )
 
@@ -57,6 +59,9 @@ def check(plans: tuple[str, ...], online: bool) -> None:
             bad = True
             continue
         say(f"{path}: ok — {loaded.plan.name}: {summary(loaded.plan)}")
+        if loaded.plan.mx_per_domain:
+            for state in loaded.plan.mx:
+                say(f"  {state}: {describe_state(loaded.plan, state)}")
         for advice in plan_advice(loaded.plan):
             say(f"{path}: warning: {advice}")
         if online and not _online(path, loaded.plan, loaded.path.resolve().parent):

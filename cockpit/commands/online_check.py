@@ -52,7 +52,7 @@ async def _nameservers(plan: Plan) -> list[Finding]:
         return [Finding(False, "dns", f"cannot find the nameservers: {exc or 'no answer'}")]
     if not pairs:
         return [Finding(False, "dns", "no nameservers: list them under 'nameservers'")]
-    watcher = DnsWatcher(pairs, states=plan.mx, timeout=plan.dns.timeout, concurrency=plan.dns.concurrency)
+    watcher = DnsWatcher(pairs, states=plan.mx_states, timeout=plan.dns.timeout, concurrency=plan.dns.concurrency)
     try:
         snapshot = await watcher.poll_round()
     finally:

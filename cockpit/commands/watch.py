@@ -185,7 +185,7 @@ async def _watch(
     settings = plan.dns if plan is not None else None
     watcher = DnsWatcher(
         pairs,
-        states=plan.mx if plan is not None else None,
+        states=plan.mx_states if plan is not None else None,
         interval=interval,
         timeout=settings.timeout if settings else DEFAULT_QUERY_TIMEOUT,
         concurrency=settings.concurrency if settings else 64,

@@ -7,7 +7,7 @@ modules: loading dns-lexicon and requests costs ~0.15 s that the watcher and the
 
 from __future__ import annotations
 
-from cockpit.dns.classify import MIXED, OTHER, MxStates, classify, classify_mx
+from cockpit.dns.classify import MIXED, OTHER, MxStates, StatesFor, classify, classify_mx
 from cockpit.dns.discovery import (
     DiscoveryError,
     IncompleteAddresses,
@@ -66,6 +66,7 @@ __all__ = [
     "RoundDone",
     "Server",
     "Snapshot",
+    "StatesFor",
     "Status",
     "StatusChange",
     "Subscription",

@@ -8,7 +8,7 @@ has a state: a failure is never counted as any state, so it can never look "prop
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from cockpit.dns.observation import MxEntry, Observation, Status
 from cockpit.plan.values import MxRecord
@@ -17,7 +17,18 @@ OTHER = "other"
 MIXED = "mixed"
 
 MxStates = Mapping[str, tuple[MxRecord, ...]]
-"""The plan's `mx:` mapping: state name → the records that define it."""
+"""State name → the records that define it for one domain (`Plan.mx_states(domain)`)."""
+
+StatesFor = Callable[[str], MxStates]
+"""Domain → its MX states: the plan's states may mean other records for some domains."""
+
+
+def states_for(states: MxStates | StatesFor | None) -> StatesFor:
+    """One way to ask for a domain's states, whether they differ per domain (a function) or not (a mapping)."""
+    if callable(states):
+        return states
+    same: MxStates = dict(states or {})
+    return lambda _domain: same
 
 
 def _matches(entry: MxEntry, record: MxRecord) -> bool:

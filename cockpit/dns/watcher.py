@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Self
 
 from cockpit.base.clock import Clock, SystemClock
-from cockpit.dns.classify import MxStates, classify
+from cockpit.dns.classify import MxStates, StatesFor, classify, states_for
 from cockpit.dns.events import Flip, PairView, RoundDone, Snapshot, StatusChange, WatchEvent
 from cockpit.dns.history import History
 from cockpit.dns.observation import Pair
@@ -65,13 +65,16 @@ class Subscription:
 
 
 class DnsWatcher:
-    """Polls `pairs` every `interval` seconds (counted from the end of a round) and on `poll_now()`."""
+    """Polls `pairs` every `interval` seconds (counted from the end of a round) and on `poll_now()`.
+
+    `states` names what each pair serves: one mapping for every domain, or `plan.mx_states` when the plan's
+    states mean other records for some domains."""
 
     def __init__(
         self,
         pairs: Sequence[Pair],
         *,
-        states: MxStates | None = None,
+        states: MxStates | StatesFor | None = None,
         interval: float = 60.0,
         timeout: float = 3.0,
         concurrency: int = 64,
@@ -79,7 +82,8 @@ class DnsWatcher:
         querier: DirectQuerier | None = None,
     ) -> None:
         self.pairs = tuple(dict.fromkeys(pairs))
-        self.states: MxStates = dict(states or {})
+        self.states: StatesFor = states_for(states)
+        """Domain → the plan's MX states for it (a mapping given for all domains answers for each)."""
         self.interval = interval
         self.clock: Clock = clock or SystemClock()
         self.querier = querier or DirectQuerier(timeout=timeout, concurrency=concurrency, clock=self.clock)
@@ -142,7 +146,7 @@ class DnsWatcher:
         views: list[PairView] = []
         changes: list[Flip | StatusChange] = []
         for observation in observations:
-            view, events = self.history.record(observation, classify(observation, self.states))
+            view, events = self.history.record(observation, classify(observation, self.states(observation.domain)))
             views.append(view)
             changes.extend(events)
         self.rounds += 1

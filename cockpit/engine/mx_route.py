@@ -31,8 +31,17 @@ def first_route(plan: Plan) -> DnsUpdateStep | None:
     return next((step for _, step in plan.steps() if isinstance(step, DnsUpdateStep)), None)
 
 
+RecordsFor = Callable[[str], list[tuple[int, str]]]
+"""Domain → the (preference, host) records to set for it."""
+
+
 def mx_records(records: Sequence[MxRecord]) -> list[tuple[int, str]]:
     return [(DEFAULT_PREFERENCE if r.preference is None else r.preference, r.host) for r in records]
+
+
+def state_records(plan: Plan, state: str) -> RecordsFor:
+    """The records to set for each domain to put it in MX state `state` (per domain, as the plan says)."""
+    return lambda domain: mx_records(plan.mx_records(state, domain))
 
 
 async def editor_for(step: DnsUpdateStep, plan: Plan, base_dir: Path, say: Say | None = None) -> MxRrsetEditor:
@@ -83,7 +92,7 @@ async def replace_everywhere(
     editor: MxRrsetEditor,
     route: DnsUpdateStep,
     plan: Plan,
-    records: list[tuple[int, str]],
+    records: RecordsFor,
     ttl: int,
     *,
     step_id: str,
@@ -92,12 +101,12 @@ async def replace_everywhere(
     say: Say,
     domains: Sequence[str] | None = None,
 ) -> list[MxChange]:
-    """Replace the MX of each domain of the route (or `domains`), journaling what each held before; stops at
-    the first failure, saying which domains were already changed."""
+    """Replace the MX of each domain of the route (or `domains`) by `records(domain)`, journaling what each
+    held before; stops at the first failure, saying which domains were already changed."""
     done: list[MxChange] = []
     for domain in domains or route.domains or plan.domains:
         try:
-            change = await editor.replace_mx(route.zone or domain, records, ttl, domain=domain)
+            change = await editor.replace_mx(route.zone or domain, records(domain), ttl, domain=domain)
         except MxChangeError as exc:
             already = f" (already changed: {', '.join(c.domain for c in done)})" if done else ""
             raise StepFailed(exc.message + already) from None

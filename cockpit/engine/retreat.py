@@ -21,10 +21,11 @@ from cockpit.dns import DiscoveryError
 from cockpit.dns.mx_addresses import mx_host_addresses
 from cockpit.engine.context import StepFailed
 from cockpit.engine.events import Event, Retreat
-from cockpit.engine.mx_route import editor_for, first_route, mx_records, replace_everywhere
+from cockpit.engine.mx_route import editor_for, first_route, mx_records, replace_everywhere, state_records
 from cockpit.engine.services import DnsUnavailable, RunServices
 from cockpit.mail.smtp_canary import refusal
 from cockpit.plan import CanaryStep, DnsUpdateStep, Plan
+from cockpit.plan.mx_summary import describe_state, domains_text
 
 PARKING = "parking"
 PROBE_TIMEOUT = 5.0
@@ -77,8 +78,8 @@ def route_label(plan: Plan) -> str:
 def describe_park(plan: Plan) -> str:
     """What parking will change, for the question asked first."""
     state = parking_state(plan)
-    wanted = ", ".join(f"{pref} {host}" for pref, host in mx_records(plan.mx[state]))
-    return (f"park: the MX of {', '.join(plan.domains)} → {state} ({wanted}) {route_label(plan)}, once its "
+    wanted = describe_state(plan, state)
+    return (f"park: the MX of {domains_text(plan.domains)} → {state} ({wanted}) {route_label(plan)}, once its "
             f"address is seen to refuse mail on port {smtp_port(plan)}")  # fmt: skip
 
 
@@ -114,18 +115,19 @@ async def park(ctx: RetreatContext, *, settle_timeout: float = SETTLE_TIMEOUT) -
     plan, state = ctx.plan, parking_state(ctx.plan)
     await _parking_refuses(ctx, state)
     route = first_route(plan)
-    records = mx_records(plan.mx[state])
     if route is None:
-        wanted = ", ".join(f"{pref} {host}" for pref, host in records)
+        wanted = describe_state(plan, state)
         ttl_note = f" (TTL {plan.ttl} s)" if plan.ttl else ""
-        ctx.say(f"make this change by hand at the DNS host: the MX of {', '.join(plan.domains)} → {wanted}{ttl_note}; "
+        domains = domains_text(plan.domains)
+        ctx.say(f"make this change by hand at the DNS host: the MX of {domains} → {wanted}{ttl_note}; "
                 "waiting for every nameserver to serve it")  # fmt: skip
     else:
         ttl = plan.ttl if plan.ttl is not None else route.ttl
         if ttl is None:
             raise RetreatRefused("the plan has no 'ttl' to park with")
         editor = await editor_for(route, plan, ctx.base_dir, ctx.say)
-        await replace_everywhere(editor, route, plan, records, ttl, step_id="park", now=ctx.now, publish=ctx.publish,
+        await replace_everywhere(editor, route, plan, state_records(plan, state), ttl, step_id="park", now=ctx.now,
+                                 publish=ctx.publish,
                                  say=ctx.say, domains=plan.domains)  # fmt: skip
     waited = await _until_served(ctx, state, settle_timeout)
     ctx.publish(Retreat(ctx.now(), "park", "", "done"))
@@ -136,16 +138,16 @@ async def _parking_refuses(ctx: RetreatContext, state: str) -> None:
     port = smtp_port(ctx.plan)
     servers = [view.pair.server for view in (await _snapshot(ctx)).pairs]
     problems = []
-    for record in ctx.plan.mx[state]:
+    for host in ctx.plan.mx[state].hosts():
         try:
-            addresses, _ = await mx_host_addresses(record.host, servers)
+            addresses, _ = await mx_host_addresses(host, servers)
         except DiscoveryError as exc:
             raise RetreatRefused(str(exc)) from None
         outcomes = await asyncio.gather(*(refusal(address, port, PROBE_TIMEOUT) for address in addresses))
         for address, (outcome, detail) in zip(addresses, outcomes, strict=True):
-            ctx.say(f"{address}:{port} ({record.host}): {outcome}" + (f" — {detail}" if detail else ""))
+            ctx.say(f"{address}:{port} ({host}): {outcome}" + (f" — {detail}" if detail else ""))
             if outcome != "refused":
-                problems.append(f"{address}:{port} ({record.host}) is {outcome}")
+                problems.append(f"{address}:{port} ({host}) is {outcome}")
     if problems:
         raise RetreatRefused(f"the parking address does not refuse: {'; '.join(problems)} — parking there would "
                              "deliver mail (or make senders wait); fix it first")  # fmt: skip
@@ -215,9 +217,12 @@ async def undo(
     if not replaced:
         raise RetreatRefused(f"the journal holds no MX change of step {step_id}: nothing to undo")
     first = next(iter(plan.mx))
-    old_hosts = {record.host for record in plan.mx[first]}
     since = min(float(r["at"]) for r in replaced.values())
-    sends_to_old = any(host in old_hosts for r in replaced.values() for _, host in r.get("before", ()))
+    sends_to_old = any(
+        _host(host) in {_host(old.host) for old in plan.mx_records(first, domain)}
+        for domain, r in replaced.items()
+        for _, host in r.get("before", ())
+    )
     moved = _mail_moved_since(records, since)
     if sends_to_old and moved and not force:
         raise RetreatRefused(f"undoing {step_id} points the MX back at the old host, but {moved}: the mailboxes "
@@ -226,13 +231,13 @@ async def undo(
     if ttl is None:
         raise RetreatRefused("the plan has no 'ttl' to restore the MX with")
     editor = await editor_for(step, plan, ctx.base_dir, ctx.say)
-    for domain, record in replaced.items():
-        before = _restored(record)
+    restore = {domain: _restored(record) for domain, record in replaced.items()}
+    for domain, before in restore.items():
         if not before:
             raise RetreatRefused(f"{domain} had no MX before {step_id}: there is nothing to restore")
-        await replace_everywhere(editor, step, plan, before, ttl, step_id=f"undo {step_id}", now=ctx.now,
-                                 publish=ctx.publish, say=ctx.say, domains=[domain])  # fmt: skip
-    restored = {_state_of(plan, _restored(record)) for record in replaced.values()}
+    await replace_everywhere(editor, step, plan, restore.__getitem__, ttl, step_id=f"undo {step_id}", now=ctx.now,
+                             publish=ctx.publish, say=ctx.say, domains=list(restore))  # fmt: skip
+    restored = {_state_of(plan, domain, before) for domain, before in restore.items()}
     state = next(iter(restored)) if len(restored) == 1 else None
     if state is None:
         ctx.services.poll_now()
@@ -245,17 +250,22 @@ async def undo(
     return f"the MX of {', '.join(replaced)} is back to what it was before {step_id}{served}"
 
 
+def _host(name: object) -> str:
+    return str(name).lower().rstrip(".")
+
+
 def _restored(record: dict[str, Any]) -> list[tuple[int, str]]:
     return [(10 if pref is None else int(pref), str(host)) for pref, host in record.get("before", ())]
 
 
-def _state_of(plan: Plan, records: list[tuple[int, str]]) -> str | None:
-    """The plan's MX state that holds exactly these records (hosts compared without case or final dot)."""
+def _state_of(plan: Plan, domain: str, records: list[tuple[int, str]]) -> str | None:
+    """The plan's MX state that means exactly these records for `domain` (hosts compared without case or
+    final dot)."""
 
     def norm(items: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
         return {(pref, host.lower().rstrip(".")) for pref, host in items}
 
-    return next((name for name, state in plan.mx.items() if norm(mx_records(state)) == norm(records)), None)
+    return next((name for name in plan.mx if norm(mx_records(plan.mx_records(name, domain))) == norm(records)), None)
 
 
 __all__ = [

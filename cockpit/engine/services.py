@@ -91,7 +91,7 @@ class RunServices:
             return
         watcher = DnsWatcher(
             pairs,
-            states=plan.mx,
+            states=plan.mx_states,
             interval=plan.dns.interval,
             timeout=plan.dns.timeout,
             concurrency=plan.dns.concurrency,

@@ -9,9 +9,9 @@ from typing import Any
 
 from cockpit.plan.issues import Mark
 from cockpit.plan.located import LocatedData, Path
+from cockpit.plan.mx_checks import check_mx_states
 from cockpit.plan.steps import STEP_KINDS
 from cockpit.plan.validation import context
-from cockpit.plan.values import parse_mx_record
 
 
 def check_references(located: LocatedData) -> list[tuple[Mark, str]]:
@@ -31,6 +31,7 @@ def check_references(located: LocatedData) -> list[tuple[Mark, str]]:
     hosts = _names(data.get("hosts"))
     sections = {section: _names(data.get(section)) for section in NOUNS}
     domains = {d.lower().rstrip(".") for d in _list(data.get("domains")) if isinstance(d, str)}
+    known_domains = "domains" in data  # unknown when the domains file could not be read
 
     def ref(path: Path, name: Any, names: list[str], noun: str, section: str) -> None:
         if not isinstance(name, str) or name in names:
@@ -81,7 +82,7 @@ def check_references(located: LocatedData) -> list[tuple[Mark, str]]:
                 if step.get("ttl") is None and data.get("ttl") is None:
                     problem(base, "dns_update needs 'ttl' (or set the plan's 'ttl')")
                 for d_index, domain in enumerate(_list(step.get("domains"))):
-                    if isinstance(domain, str) and domain.lower().rstrip(".") not in domains:
+                    if known_domains and isinstance(domain, str) and domain.lower().rstrip(".") not in domains:
                         problem((*base, "domains", d_index), f"domain '{domain}' is not one of the plan's domains")
     providers = data.get("providers")
     for name, provider in providers.items() if isinstance(providers, dict) else ():
@@ -92,7 +93,7 @@ def check_references(located: LocatedData) -> list[tuple[Mark, str]]:
     for name, store in stores.items() if isinstance(stores, dict) else ():
         if isinstance(store, dict):
             ref(("stores", name, "host"), store.get("host"), hosts, "host", "hosts")
-    found.extend(_distinct_states(located))
+    found.extend(check_mx_states(located, domains if known_domains else None))
     return found
 
 
@@ -110,29 +111,3 @@ def _is_step(path: Path) -> bool:
 
 def _names(section: Any) -> list[str]:
     return [key for key in section if isinstance(key, str)] if isinstance(section, dict) else []
-
-
-def _distinct_states(located: LocatedData) -> list[tuple[Mark, str]]:
-    """Two MX states with the same records could not be told apart (parking must differ from old and new)."""
-    mx = located.data.get("mx")
-    if not isinstance(mx, dict):
-        return []
-    found: list[tuple[Mark, str]] = []
-    seen: dict[frozenset[str], str] = {}
-    for name, value in mx.items():
-        items = [value] if isinstance(value, str) else value
-        if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
-            continue
-        try:
-            records = frozenset(str(parse_mx_record(item)) for item in items)
-        except ValueError:
-            continue
-        if records in seen:
-            found.append(
-                (
-                    located.where(("mx", name)),
-                    f"MX state '{name}' has the same records as '{seen[records]}'; each state must differ",
-                )
-            )
-        seen.setdefault(records, name)
-    return found

@@ -27,7 +27,8 @@ def _step_id(value: str) -> str:
     return value
 
 
-def _domain(value: str) -> str:
+def domain_name(value: str) -> str:
+    """A mail domain, lower-case without the trailing dot; ValueError with a message for the author."""
     name = normalize_hostname(value).rstrip(".")
     if "." not in name:
         raise ValueError(f"{value!r} is not a domain name (it has no dot)")
@@ -67,7 +68,7 @@ Name = Annotated[str, AfterValidator(_name)]
 
 StepId = Annotated[str, AfterValidator(_step_id)]
 
-Domain = Annotated[str, AfterValidator(_domain)]
+Domain = Annotated[str, AfterValidator(domain_name)]
 """A mail domain, lower-case, without the trailing dot."""
 
 HostName = Annotated[str, AfterValidator(_host)]

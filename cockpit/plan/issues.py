@@ -34,8 +34,9 @@ def printable(text: str) -> str:
 
 
 class PlanError(Exception):
-    """A plan that cannot be used; carries every problem found, in file order."""
+    """A plan that cannot be used; carries every problem found, in file order (a plan's domains file has its
+    own problems, with its own name)."""
 
     def __init__(self, issues: list[PlanIssue]) -> None:
-        self.issues = tuple(sorted(issues, key=lambda issue: (issue.mark, issue.message)))
+        self.issues = tuple(sorted(issues, key=lambda issue: (issue.source, issue.mark, issue.message)))
         super().__init__("\n".join(str(issue) for issue in self.issues))

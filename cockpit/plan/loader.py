@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from cockpit.plan.crossrefs import check_references
+from cockpit.plan.domains_file import expand_domains_file
 from cockpit.plan.issues import Mark, PlanError, PlanIssue
 from cockpit.plan.located import LocatedData, TooLarge, to_data
 from cockpit.plan.located import Path as DataPath
@@ -69,12 +70,22 @@ def load_plan(path: str | os.PathLike[str], *, checks: Sequence[PlanCheck] = ())
                 )
             ]
         )
-    plan = parse_plan(data, source, checks=checks)
-    return PlanFile(plan, file, hashlib.sha256(data).hexdigest())
+    plan = parse_plan(data, source, checks=checks, base_dir=file.parent)
+    digest = hashlib.sha256(data)
+    if plan.domains_file is not None:
+        digest.update(b"\0domains_file\0" + "\n".join(plan.domains).encode())  # the domains are part of the plan
+    return PlanFile(plan, file, digest.hexdigest())
 
 
-def parse_plan(content: bytes | str, source: str = "<plan>", *, checks: Sequence[PlanCheck] = ()) -> Plan:
-    """Validate plan text; raises PlanError listing every problem found."""
+def parse_plan(
+    content: bytes | str,
+    source: str = "<plan>",
+    *,
+    checks: Sequence[PlanCheck] = (),
+    base_dir: Path | None = None,
+) -> Plan:
+    """Validate plan text; raises PlanError listing every problem found. A `domains_file` is read from
+    `base_dir` (default: the folder of `source`)."""
 
     def fail(mark: Mark, message: str) -> PlanError:
         return PlanError([PlanIssue(source, mark, message)])
@@ -109,12 +120,13 @@ def parse_plan(content: bytes | str, source: str = "<plan>", *, checks: Sequence
     if not isinstance(located.data, dict):
         shape = "a list" if isinstance(located.data, list) else "a single value"
         raise fail(root.mark, f"a plan is a mapping of keys (version, name, domains, ...), not {shape}")
-    return _validate(located, source, checks)
+    return _validate(located, source, checks, Path(source).parent if base_dir is None else base_dir)
 
 
-def _validate(located: LocatedData, source: str, checks: Sequence[PlanCheck]) -> Plan:
+def _validate(located: LocatedData, source: str, checks: Sequence[PlanCheck], base_dir: Path) -> Plan:
     normalize_steps(located)
-    problems = list(located.problems)
+    domains = expand_domains_file(located, base_dir, source)
+    problems = list(located.problems) + domains.in_plan
     flagged = {mark for mark, _ in problems}
     plan: Plan | None = None
     try:
@@ -125,8 +137,8 @@ def _validate(located: LocatedData, source: str, checks: Sequence[PlanCheck]) ->
     if isinstance(located.data, dict):
         for check in checks:
             problems.extend((located.where(path), message) for path, message in check(located.data))
-    if problems:
+    if problems or domains.in_file:
         unique = {(mark, message) for mark, message in problems}
-        raise PlanError([PlanIssue(source, mark, message) for mark, message in unique])
+        raise PlanError([PlanIssue(source, mark, message) for mark, message in unique] + domains.in_file)
     assert plan is not None
     return plan

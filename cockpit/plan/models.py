@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
@@ -64,7 +65,7 @@ class DnsSettings(Frozen):
     """Queries in flight at once across all nameservers."""
 
 
-def _mx_state(value: object) -> object:
+def _mx_records(value: object) -> object:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list | tuple):
         raise ValueError("expected an MX host, 'PREFERENCE HOST', or a list of them")
@@ -82,12 +83,58 @@ def _mx_state(value: object) -> object:
 
 
 _MX_RECORD_SCHEMA = {"type": "string", "description": "HOST or 'PREFERENCE HOST'"}
-MxState = Annotated[
+_MX_RECORDS_SCHEMA = {"anyOf": [_MX_RECORD_SCHEMA, {"type": "array", "items": _MX_RECORD_SCHEMA, "minItems": 1}]}
+MxRecordSet = Annotated[
     tuple[MxRecord, ...],
-    BeforeValidator(_mx_state),
-    WithJsonSchema({"anyOf": [_MX_RECORD_SCHEMA, {"type": "array", "items": _MX_RECORD_SCHEMA, "minItems": 1}]}),
+    BeforeValidator(_mx_records),
+    WithJsonSchema(_MX_RECORDS_SCHEMA),
 ]
-"""The MX records that define a named state: a host, `PREF HOST`, or a list of them."""
+"""The MX records of a state: a host, `PREF HOST`, or a list of them."""
+
+
+class MxState(Frozen):
+    """A named MX state: the same records for every domain, or a default with exceptions per domain.
+
+    Written `old: "10 mail.old.net."` (every domain) or `old: {default: "10 mail.old.net.", per_domain:
+    {example.org: "10 mx.legacy.org."}}`; a domain absent from `per_domain` takes the default."""
+
+    default: MxRecordSet
+    per_domain: dict[Domain, MxRecordSet] = Field(default_factory=dict)
+    """Domain → its own records in this state."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _simple_form(cls, value: object) -> object:
+        if isinstance(value, dict | MxState):
+            return value
+        return {"default": _mx_records(value)}
+
+    def records(self, domain: str) -> tuple[MxRecord, ...]:
+        """What this state means for `domain` (lower-case, without the trailing dot)."""
+        return self.per_domain.get(domain, self.default) if self.per_domain else self.default
+
+    def hosts(self) -> list[str]:
+        """Every MX host this state names for some domain, each once, in the order written."""
+        every = [record.host for records in (self.default, *self.per_domain.values()) for record in records]
+        return list(dict.fromkeys(every))
+
+
+_MX_STATE_SCHEMA = {
+    "anyOf": [
+        *_MX_RECORDS_SCHEMA["anyOf"],
+        {
+            "type": "object",
+            "description": "records per domain: a default, and the domains whose records differ",
+            "properties": {
+                "default": _MX_RECORDS_SCHEMA,
+                "per_domain": {"type": "object", "additionalProperties": _MX_RECORDS_SCHEMA},
+            },
+            "required": ["default"],
+            "additionalProperties": False,
+        },
+    ]
+}
+MxStateValue = Annotated[MxState, WithJsonSchema(_MX_STATE_SCHEMA)]
 
 
 class Host(Frozen):
@@ -225,12 +272,16 @@ class Plan(Frozen):
     version: Literal[1]
     name: Annotated[str, Field(min_length=1)]
     domains: Annotated[tuple[Domain, ...], Field(min_length=1)]
+    """The mail domains, as listed under `domains` or read from `domains_file` (exactly one of the two)."""
+    domains_file: str | None = None
+    """A file with one domain per line (`#` comments), relative to the plan; its domains are `domains`."""
     nameservers: tuple[Nameserver, ...] = ()
     """Authoritative nameservers to watch; discovered from NS records when empty."""
     dns: DnsSettings = DnsSettings()
     ttl: Ttl | None = None
     """The low MX TTL of the before window, the default TTL of dns_update steps."""
-    mx: Annotated[dict[Name, MxState], Field(min_length=1)]
+    mx: Annotated[dict[Name, MxStateValue], Field(min_length=1)]
+    """The named MX states the move goes through, in order; `mx_records` says what one means for a domain."""
     hosts: dict[Name, Host] = Field(default_factory=dict)
     secrets: dict[Name, Secret] = Field(default_factory=dict)
     providers: dict[Name, Provider] = Field(default_factory=dict)
@@ -238,6 +289,28 @@ class Plan(Frozen):
     stores: dict[Name, Store] = Field(default_factory=dict)
     """Where each host keeps its mail, for the inventory, sync and verify steps."""
     phases: Annotated[tuple[Phase, ...], Field(min_length=1)]
+
+    def mx_records(self, state: str, domain: str) -> tuple[MxRecord, ...]:
+        """The records MX state `state` means for `domain`: the one answer to "what does state S mean"."""
+        return self.mx[state].records(domain)
+
+    def mx_states(self, domain: str) -> dict[str, tuple[MxRecord, ...]]:
+        """Every MX state's records for `domain`, in plan order (what the watcher classifies answers by).
+        Domains without exceptions share one mapping."""
+        return self.mx_table.get(domain, self.mx_table[""])
+
+    @cached_property
+    def mx_table(self) -> dict[str, dict[str, tuple[MxRecord, ...]]]:
+        """ "" → the default states; each domain with an exception → its own states."""
+        table = {"": {name: state.default for name, state in self.mx.items()}}
+        for domain in {domain for state in self.mx.values() for domain in state.per_domain}:
+            table[domain] = {name: state.records(domain) for name, state in self.mx.items()}
+        return table
+
+    @property
+    def mx_per_domain(self) -> bool:
+        """Some MX state has records of its own for some domain."""
+        return any(state.per_domain for state in self.mx.values())
 
     def steps(self) -> list[tuple[Phase, Step]]:
         """Every step with its phase, in run order."""

@@ -42,6 +42,8 @@ def plan_schema() -> dict[str, Any]:
     servers["items"] = {
         "anyOf": [{"type": "string", "description": "host, ip, host:port or [v6]:port"}, servers["items"]]
     }
+    schema["required"] = [key for key in schema.get("required", []) if key != "domains"]
+    schema["oneOf"] = [{"required": ["domains"]}, {"required": ["domains_file"]}]
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "mx-cockpit plan v1"
     return schema

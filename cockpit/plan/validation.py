@@ -8,7 +8,7 @@ from pydantic import BaseModel, ValidationError
 
 from cockpit.plan.issues import Mark
 from cockpit.plan.located import LocatedData, Path
-from cockpit.plan.models import DnsSettings, Host, Nameserver, Phase, Plan, Secret
+from cockpit.plan.models import DnsSettings, Host, MxState, Nameserver, Phase, Plan, Secret
 from cockpit.plan.step_base import StepBase
 from cockpit.plan.step_shapes import did_you_mean, phase_label
 from cockpit.plan.steps import STEP_KINDS
@@ -48,6 +48,8 @@ def _model_at(data: Any, path: Path) -> type[BaseModel] | None:
         return Host
     if len(path) == 2 and head == "secrets":
         return Secret
+    if len(path) == 2 and head == "mx":
+        return MxState
     if len(path) == 2 and head == "nameservers":
         return Nameserver
     if len(path) == 2 and head == "phases":
@@ -85,6 +87,13 @@ def _clean_loc(loc: tuple[int | str, ...]) -> Path:
     return tuple(parts)
 
 
+def _simple_mx_state(data: Any, path: Path) -> Path:
+    """An MX state written as records alone (`old: mail.old.net.`) is its `default`: say it as written."""
+    if len(path) >= 3 and path[0] == "mx" and path[2] == "default" and not isinstance(_get(data, path[:2]), dict):
+        return (*path[:2], *path[3:])
+    return path
+
+
 def _show(value: Any) -> str:
     if isinstance(value, dict):
         return "a mapping"
@@ -100,7 +109,7 @@ def describe_errors(exc: ValidationError, located: LocatedData) -> list[tuple[Ma
     """One (mark, message) per pydantic error."""
     found: list[tuple[Mark, str]] = []
     errors = exc.errors(include_url=False)
-    paths = [_clean_loc(error["loc"]) for error in errors]
+    paths = [_simple_mx_state(located.data, _clean_loc(error["loc"])) for error in errors]
     for error, path in zip(errors, paths, strict=True):
         kind = error["type"]
         if any(path[: len(bad)] == bad for bad in located.rejected):
@@ -128,7 +137,7 @@ def describe_errors(exc: ValidationError, located: LocatedData) -> list[tuple[Ma
             value = path[-1] if path else value
         if kind == "missing":
             field = str(path[-1])
-            message = f"missing required key '{field}'"
+            message = f"missing required key '{field}'" + (" (or 'domains_file')" if path == ("domains",) else "")
             found.append((located.where(path[:-1]), _prefix(located.data, path[:-1], message)))
             continue
         if secret and kind in ("model_type", "model_attributes_type", "dict_type"):

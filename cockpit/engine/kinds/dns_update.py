@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from cockpit.engine.context import StepContext, StepFailed
 from cockpit.engine.kinds.base import KindOf
-from cockpit.engine.mx_route import editor_for, mx_records, replace_everywhere
+from cockpit.engine.mx_route import editor_for, replace_everywhere, state_records
 from cockpit.plan import DnsUpdateStep
 
 
@@ -20,7 +20,7 @@ class DnsUpdateKind(KindOf[DnsUpdateStep]):
             raise StepFailed("dns_update needs a TTL: set 'ttl' on the step or the plan")
         editor = await editor_for(step, plan, ctx.base_dir, ctx.info)
         try:
-            changes = await replace_everywhere(editor, step, plan, mx_records(plan.mx[step.mx]), ttl, step_id=step.id,
+            changes = await replace_everywhere(editor, step, plan, state_records(plan, step.mx), ttl, step_id=step.id,
                                                now=ctx.clock.now, publish=ctx.publish, say=ctx.info)  # fmt: skip
         finally:
             ctx.services.poll_now()

@@ -20,6 +20,7 @@ from cockpit.dns import Server, Snapshot
 from cockpit.engine.events import DnsFlip
 from cockpit.plan import Plan
 from cockpit.plan.models import Nameserver
+from cockpit.plan.mx_summary import records_text
 from cockpit.ui.panes.column_fit import ColumnFit, fit_columns, fits_inline, natural_widths, render_lines
 from cockpit.ui.panes.pair_line import HEADERS, PairLine, mx_from_flip, state_style, status_style
 from cockpit.ui.panes.widget_options import WidgetOptions
@@ -74,7 +75,7 @@ class NameserversPane(Vertical):
         super().__init__(**options)
         self.plan = plan
         self.states: tuple[str, ...] = tuple(plan.mx)
-        self.plan_mx = {state: ", ".join(str(record) for record in records) for state, records in plan.mx.items()}
+        self._plan_mx: dict[int, dict[str, str]] = {}
         self.rows: dict[Key, PairRow] = {}
         self.converged: dict[str, str | None] = {}
         """Per domain: the state every pair serves, or None."""
@@ -127,9 +128,17 @@ class NameserversPane(Vertical):
         row = self._row(event.domain, event.nameserver)
         if event.before is not None:
             self._moved.add(event.domain)
-        row.line.flip(event, mx_from_flip(event, self.plan_mx))
+        row.line.flip(event, mx_from_flip(event, self.plan_mx(event.domain)))
         self._paint()
         return self._convergence()
+
+    def plan_mx(self, domain: str) -> dict[str, str]:
+        """The plan's records of each MX state for `domain`, as text (domains without exceptions share one)."""
+        states = self.plan.mx_states(domain)
+        text = self._plan_mx.get(id(states))
+        if text is None:
+            text = self._plan_mx[id(states)] = {state: records_text(records) for state, records in states.items()}
+        return text
 
     def tick(self, now: float) -> None:
         """Refresh the "flipped … ago" column."""

@@ -26,6 +26,7 @@ from cockpit.plan import (
     VerifyStep,
     WaitDnsStep,
 )
+from cockpit.plan.mx_summary import describe_state, domains_text
 
 ICONS: dict[StepState, tuple[str, str]] = {
     StepState.PENDING: ("○", "$text-muted"),
@@ -102,14 +103,14 @@ def _exact_action(plan: Plan, step: StepBase) -> list[tuple[str, str]]:
             ("to", f"{host_address(plan, step.dest.host)} {step.dest.path}"),
         ]
     if isinstance(step, DnsUpdateStep):
-        records = ", ".join(str(record) for record in plan.mx.get(step.mx, ()))
+        records = describe_state(plan, step.mx) if step.mx in plan.mx else ""
         ttl = step.ttl if step.ttl is not None else plan.ttl
         route = [("server", str(step.server)), ("key", str(step.key))] if step.provider is None else [
             ("provider", f"{step.provider} ({plan.providers[step.provider].lexicon} API)")
         ]  # fmt: skip
         return [
             route[0],
-            ("zone", step.zone or ", ".join(step.domains or plan.domains)),
+            ("zone", step.zone or domains_text(step.domains or plan.domains)),
             ("MX", f"{step.mx}: {records}" + (f" (TTL {ttl})" if ttl is not None else "")),
             *route[1:],
         ]
@@ -141,7 +142,7 @@ def what_it_changes(plan: Plan, step: StepBase) -> str:
     if isinstance(step, TransferStep):
         return f"This writes {step.dest.path} on {step.dest.host} (a file of that name is replaced)."
     if isinstance(step, DnsUpdateStep):
-        domains = ", ".join(step.domains or plan.domains)
+        domains = domains_text(step.domains or plan.domains)
         return (f"This replaces the MX of {domains} at {step.where}: senders follow it as their caches expire "
                 "(the previous records are in the output, for going back).")  # fmt: skip
     if isinstance(step, SyncStep):
@@ -155,8 +156,8 @@ def manual_mx_change(plan: Plan, steps: Sequence[StepBase], index: int) -> list[
     following = steps[index + 1] if index + 1 < len(steps) else None
     if not isinstance(following, WaitDnsStep) or following.mx is None:
         return None
-    records = ", ".join(str(record) for record in plan.mx.get(following.mx, ()))
-    change = [("domains", ", ".join(plan.domains)), ("MX", f"{records} ({following.mx})")]
+    records = describe_state(plan, following.mx) if following.mx in plan.mx else ""
+    change = [("domains", domains_text(plan.domains)), ("MX", f"{records} ({following.mx})")]
     if plan.ttl is not None:
         change.append(("TTL", f"{plan.ttl} s"))
     return change

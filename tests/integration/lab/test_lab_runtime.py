@@ -106,20 +106,20 @@ async def test_updates_need_the_lab_key_and_reach_the_secondary_after_its_lag(tm
                 address="127.0.0.1",
                 port=lab.primary.port,
                 domain="demo.test",
-                records=plan.mx["parking"],
+                records=plan.mx_records("parking", "demo.test"),
                 ttl=5,
                 key=_wrong_key(key),
             )
             assert not refused.ok and refused.outcome == "BADSIG", refused.message
             unsigned = await update_mx(
-                address="127.0.0.1", port=lab.primary.port, domain="demo.test", records=plan.mx["parking"], ttl=5,
+                address="127.0.0.1", port=lab.primary.port, domain="demo.test", records=plan.mx_records("parking", "demo.test"), ttl=5,
                 key=None,
             )  # fmt: skip
             assert not unsigned.ok and unsigned.outcome == "REFUSED"
             assert (await querier.observe(primary)).mx_text() == f"10 {MX_HOSTS['old']}"
 
             done = await update_mx(
-                address="127.0.0.1", port=lab.primary.port, domain="demo.test", records=plan.mx["parking"], ttl=5,
+                address="127.0.0.1", port=lab.primary.port, domain="demo.test", records=plan.mx_records("parking", "demo.test"), ttl=5,
                 key=key,
             )  # fmt: skip
             assert done.ok, done.message

@@ -76,7 +76,8 @@ def test_schema_is_json_schema_of_plan_v1() -> None:
     schema = json.loads(result.stdout)
     assert schema["title"] == "mx-cockpit plan v1"
     assert schema["$schema"].endswith("2020-12/schema")
-    assert set(schema["required"]) == {"version", "name", "domains", "mx", "phases"}
+    assert set(schema["required"]) == {"version", "name", "mx", "phases"}
+    assert schema["oneOf"] == [{"required": ["domains"]}, {"required": ["domains_file"]}]
 
 
 def test_version() -> None:

@@ -229,7 +229,7 @@ def test_mapping_kind_written_as_scalar() -> None:
 
 def test_missing_required_keys_are_all_reported() -> None:
     assert errors("version: 1\nname: x\n") == [
-        "p.yaml:1:1: missing required key 'domains'",
+        "p.yaml:1:1: missing required key 'domains' (or 'domains_file')",
         "p.yaml:1:1: missing required key 'mx'",
         "p.yaml:1:1: missing required key 'phases'",
     ]

@@ -45,7 +45,7 @@ def test_invalid_utf8_is_located() -> None:
 
 
 def test_utf8_bom_is_accepted() -> None:
-    assert all_errors("\ufeffversion: 1\n")[0] == "h.yaml:1:1: missing required key 'domains'"
+    assert all_errors("\ufeffversion: 1\n")[0] == "h.yaml:1:1: missing required key 'domains' (or 'domains_file')"
 
 
 def test_tab_indent() -> None:
