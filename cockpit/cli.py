@@ -11,6 +11,7 @@ from cockpit.commands.check import check
 from cockpit.commands.common import say
 from cockpit.commands.demo import demo
 from cockpit.commands.lab import lab
+from cockpit.commands.observe import observe
 from cockpit.commands.report import report
 from cockpit.commands.retreat import park_command, undo_command
 from cockpit.commands.run import run
@@ -29,6 +30,7 @@ cli.add_command(check)
 cli.add_command(schema)
 cli.add_command(run)
 cli.add_command(report)
+cli.add_command(observe)
 cli.add_command(park_command)
 cli.add_command(undo_command)
 cli.add_command(watch)

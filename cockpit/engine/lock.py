@@ -37,9 +37,11 @@ class PlanLock:
             pid = _read(fd).get("pid")
             os.close(fd)
             how = f" (q in its screen, or kill -TERM {pid})" if isinstance(pid, int) else ""
+            plan = self.path.parent.parent / self.path.name.removesuffix(".lock")
             raise LockHeld(
-                f"this plan is already being run by {holder}: one cockpit per plan; stop that one first{how} — "
-                f"its journal lets this one resume where it stopped ({self.path})"
+                f"this plan is already being run by {holder}: one cockpit per plan — watch that run with "
+                f"`cockpit observe {plan}`, or stop it first{how} and run again: its journal lets the new run "
+                "resume where it stopped"
             ) from None
         previous = _read(fd)
         if previous:

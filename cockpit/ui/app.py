@@ -17,9 +17,11 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from cockpit.engine.exit_codes import SIGNAL_EXITS
+from cockpit.engine.observed_run import ObservedRun
 from cockpit.engine.run import PlanRun
 from cockpit.ui.cockpit_screen import CockpitScreen
 from cockpit.ui.dialogs.text_prompt import passphrase_prompt
+from cockpit.ui.observer_screen import ObserverScreen
 from cockpit.ui.terminal_writer import install as install_terminal_writer
 
 install_terminal_writer()
@@ -54,6 +56,8 @@ class CockpitApp(App[int]):
         gc.unfreeze()
 
     def get_default_screen(self) -> Screen[Any]:
+        if isinstance(self.run_of_plan, ObservedRun):
+            return ObserverScreen(self.run_of_plan, warnings=self.warnings)
         return CockpitScreen(self.run_of_plan, warnings=self.warnings)
 
     @property

@@ -114,7 +114,14 @@ class CockpitScreen(Screen[None]):
             with Vertical(id="right"):
                 yield NameserversPane(self.run.plan, id="nameservers")
                 yield OutputPane(self.buffer, lambda: self.feed.transfer, id="output")
-        yield Footer()
+        yield self.footer()
+
+    def footer(self) -> Footer:
+        return Footer()
+
+    def mode_label(self) -> str:
+        """What the header says of how the run goes (`step mode`, `dry run · auto mode`)."""
+        return run_mode(self.run)
 
     def on_mount(self) -> None:
         # Panes fill their own children when they mount, after this screen's on_mount: start after a refresh.
@@ -141,6 +148,11 @@ class CockpitScreen(Screen[None]):
     # ------------------------------------------------------------------ engine events
 
     def on_engine_event(self, message: EngineEvent) -> None:
+        self.show_event(message)
+
+    def show_event(self, message: EngineEvent) -> None:
+        """One engine event onto the panes (a subclass adjusts this, not the handler: Textual calls every
+        class's handler along the class chain)."""
         match message.event:
             case RunStarted() as event:
                 self._run_started(event)
@@ -169,9 +181,13 @@ class CockpitScreen(Screen[None]):
             case ListenerProven() as event:
                 self.downtime.feed(event_record(event))
                 self._tick()
+        self.show_prompt()
+        self.refresh_bindings()
+
+    def show_prompt(self) -> None:
+        """Mark the step the run asks about, with the keys that answer it."""
         prompt = self._open_prompt()
         self.query_one(ChecklistPane).ask((prompt.step_id, prompt.kind.value, prompt.question) if prompt else None)
-        self.refresh_bindings()
 
     def _run_started(self, event: RunStarted) -> None:
         self.started_at = event.at
@@ -237,7 +253,7 @@ class CockpitScreen(Screen[None]):
         self.query_one(HeaderBar).show(
             name=visible(self.run.plan.name),
             phase=run_phase(self.run, self.finished),
-            mode=run_mode(self.run),
+            mode=self.mode_label(),
             elapsed=now - self.started_at if self.started_at is not None else 0.0,
             downtime=self.downtime.elapsed(now),
             downtime_over=self.downtime.over,

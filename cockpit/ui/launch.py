@@ -11,6 +11,7 @@ import asyncio
 from textual.theme import BUILTIN_THEMES
 
 from cockpit.engine.exit_codes import OVER_SSH_WARNING, SIGNAL_EXITS, over_ssh_outside_multiplexer
+from cockpit.engine.observed_run import ObservedRun
 from cockpit.engine.session import Session
 from cockpit.ui.app import CockpitApp
 
@@ -18,6 +19,22 @@ from cockpit.ui.app import CockpitApp
 def theme_names() -> list[str]:
     """Themes `--theme` accepts."""
     return sorted(BUILTIN_THEMES)
+
+
+async def run_observer(run: ObservedRun, *, theme: str | None) -> int:
+    """`cockpit observe`: the read-only cockpit following another cockpit's journal until q (exit 0) or a
+    signal (its exit code)."""
+    app = CockpitApp(run, theme=theme)
+    loop = asyncio.get_running_loop()
+    for signum, code in SIGNAL_EXITS.items():
+        loop.add_signal_handler(signum, app.hangup, code)
+    try:
+        result = await app.run_async()
+    finally:
+        for signum in SIGNAL_EXITS:
+            loop.remove_signal_handler(signum)
+        await run.services.close()
+    return result if isinstance(result, int) else 0
 
 
 async def run_fullscreen(session: Session, *, theme: str | None) -> int:

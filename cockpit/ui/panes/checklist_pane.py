@@ -118,6 +118,14 @@ class ChecklistPane(Vertical):
         self.step_list.propose(asking[0] if asking else None)
         self._show_detail()
 
+    def waiting(self, step_id: str | None) -> None:
+        """Mark the step that waits for the operator, without answer keys (an observer has none)."""
+        if self.asking is not None:
+            self.ask(None)
+        if self.step_list.proposed != step_id:
+            self.step_list.propose(step_id)
+            self._show_detail()
+
     def on_resize(self) -> None:
         """Titles wrap to the new width in the details: measure every step again."""
         for step_id in self.steps:

@@ -48,6 +48,7 @@ async def test_second_cockpit_refused_then_plan_change_refused_accepted_and_fres
         lines = second.stderr.strip().splitlines()
         assert len(lines) == 1, second.stderr
         assert "already being run by" in lines[0] and f"pid {first.pid} " in lines[0], lines[0]
+        assert f"`cockpit observe {plan.resolve()}`" in lines[0] and " (since " in lines[0], lines[0]
         assert "Traceback" not in second.stderr
     assert journal.read_bytes()[: len(before)] == before
     assert not list(journal.parent.glob("plan.yaml.journal.*")), "a refused --fresh archived nothing"
