@@ -21,8 +21,8 @@ demo: $(STAMP)
 	$(BIN)/cockpit check sample-plans/*.yaml
 	$(BIN)/cockpit demo $(DEMO_ARGS)
 
-# Real servers the integration tests need (OpenSSH sshd, BIND, PowerDNS, Postfix, tmux); installed only when missing
-# and root (Postfix with no configuration of its own: the tests run private instances).
+# Real servers the integration tests need (OpenSSH sshd, BIND, PowerDNS, Postfix, tmux, headless Chromium); installed
+# only when missing and root (Postfix with no configuration of its own: the tests run private instances).
 servers:
 	@missing=""; \
 	[ -x /usr/sbin/sshd ] || missing="$$missing openssh-server openssh-client"; \
@@ -31,6 +31,7 @@ servers:
 	command -v dig >/dev/null 2>&1 || missing="$$missing bind9-dnsutils"; \
 	command -v tmux >/dev/null 2>&1 || missing="$$missing tmux"; \
 	[ -x /usr/sbin/postfix ] || missing="$$missing postfix"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	[ -x /usr/sbin/pdns_server ] && [ -f /usr/share/doc/pdns-backend-sqlite3/schema.sqlite3.sql ] || missing="$$missing pdns-server pdns-backend-sqlite3"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \

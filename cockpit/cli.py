@@ -16,6 +16,7 @@ from cockpit.commands.report import report
 from cockpit.commands.retreat import park_command, undo_command
 from cockpit.commands.run import run
 from cockpit.commands.schema import schema
+from cockpit.commands.serve import serve
 from cockpit.commands.watch import watch
 
 
@@ -31,6 +32,7 @@ cli.add_command(schema)
 cli.add_command(run)
 cli.add_command(report)
 cli.add_command(observe)
+cli.add_command(serve)
 cli.add_command(park_command)
 cli.add_command(undo_command)
 cli.add_command(watch)
