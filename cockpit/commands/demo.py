@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -57,9 +58,11 @@ FIGURE_EVENTS = (RunStarted, DnsFlip, ListenerProven, SyncPass)
                    "folder, removed at the end.")  # fmt: skip
 @click.option("--keep", is_flag=True, help="Keep the temporary lab folder (plan, journal, stores) for cockpit report.")
 @click.option("--theme", metavar="NAME", help="Colour theme of the full screen.")
+@click.option("--screenshots", metavar="DIR", type=click.Path(path_type=Path), default=None,
+              help="Full screen: save an SVG of the screen in DIR at every phase and at the end.")  # fmt: skip
 def demo(
     speed: float, headless: bool, messages: int | None, reckless: bool, mode: Mode, directory: Path | None,
-    keep: bool, theme: str | None,
+    keep: bool, theme: str | None, screenshots: Path | None,
 ) -> None:  # fmt: skip
     """Move demo.test's mail between two lab hosts on loopback, for real, and prove no message was lost."""
     if theme is not None:
@@ -67,24 +70,43 @@ def demo(
 
         if theme not in theme_names():
             fail(f"--theme {theme}: choose one of {', '.join(theme_names())}", EXIT_BAD_INPUT)
+    if screenshots is not None:
+        if headless:
+            fail("cockpit demo: --screenshots takes pictures of the full screen: leave out --headless", EXIT_BAD_INPUT)
+        try:
+            screenshots.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            fail(f"cockpit demo: cannot create the screenshots folder {screenshots}: {exc.strerror}", EXIT_BAD_INPUT)
     if not headless and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        if screenshots is not None:
+            fail("cockpit demo: --screenshots needs a terminal (the full screen)", EXIT_BAD_INPUT)
         say("cockpit demo: no terminal: running headless", err=True)
         headless = True
     lab = Lab.start(directory, speed=speed, messages=messages, reckless=reckless, smtp_port=0)
     options = RunOptions(mode="auto" if headless else mode, yes=headless)
-    sys.exit(asyncio.run(_demo(lab, options, headless, theme, keep or directory is not None)))
+    face = Face(headless, theme, screenshots)
+    sys.exit(asyncio.run(_demo(lab, options, face, keep or directory is not None)))
 
 
-async def _demo(lab: Lab, options: RunOptions, headless: bool, theme: str | None, keep: bool) -> int:
+@dataclass(frozen=True)
+class Face:
+    """How the demo shows the run: headless, or the full screen (its theme, its screenshots folder)."""
+
+    headless: bool
+    theme: str | None = None
+    screenshots: Path | None = None
+
+
+async def _demo(lab: Lab, options: RunOptions, face: Face, keep: bool) -> int:
     """The demo; then the lab's folder (with its private key) is removed unless it is to be kept."""
     try:
-        return await _demo_in_lab(lab, options, headless, theme, keep)
+        return await _demo_in_lab(lab, options, face, keep)
     finally:
         if not keep:
             lab.remove_folder()
 
 
-async def _demo_in_lab(lab: Lab, options: RunOptions, headless: bool, theme: str | None, keep: bool) -> int:
+async def _demo_in_lab(lab: Lab, options: RunOptions, face: Face, keep: bool) -> int:
     try:
         await lab.open()
     except LabError as exc:
@@ -92,16 +114,19 @@ async def _demo_in_lab(lab: Lab, options: RunOptions, headless: bool, theme: str
         await lab.close()
         return EXIT_FAILED
     try:
-        if headless:
+        if face.headless:
             say(f"lab running in {lab.directory}")
             for line in lab.describe():
                 say(f"  {line}")
-        code = await _run_plan(lab, options, headless, theme)
+        code = await _run_plan(lab, options, face)
         tally = await _finish(lab)
     finally:
         await lab.close()
     say(f"tally: {tally.line()}")
     _say_where(lab, keep)
+    if face.screenshots is not None:
+        taken = sorted(face.screenshots.glob("*.svg"))
+        say(f"screenshots: {len(taken)} SVG file(s) in {face.screenshots}")
     if code != EXIT_OK:
         return code
     if tally.verdict.clean:
@@ -126,14 +151,14 @@ def _say_where(lab: Lab, keep: bool) -> None:
         say(f"lab removed from {lab.directory} (--keep keeps it, with the journal for cockpit report)")
 
 
-async def _run_plan(lab: Lab, options: RunOptions, headless: bool, theme: str | None) -> int:
+async def _run_plan(lab: Lab, options: RunOptions, face: Face) -> int:
     try:
         plan_file = load_plan(lab.plan_path)
     except (PlanError, PlanFileError) as exc:  # the lab wrote it: a bug, said in one line
         first = exc.issues[0] if isinstance(exc, PlanError) and exc.issues else exc
         say(f"cockpit demo: the lab's plan is invalid: {first}", err=True)
         return EXIT_FAILED
-    printer = printer_to_stdout() if headless else None
+    printer = printer_to_stdout() if face.headless else None
     opened = open_run(plan_file, options, command="demo", fresh=True, listeners=[printer] if printer else [])
     if opened is None:
         return EXIT_FAILED
@@ -143,7 +168,7 @@ async def _run_plan(lab: Lab, options: RunOptions, headless: bool, theme: str | 
             return await run_headless(opened.session.run, printer, answer_from_stdin=False)
         from cockpit.ui.launch import run_fullscreen
 
-        return await run_fullscreen(opened.session, theme=theme)
+        return await run_fullscreen(opened.session, theme=face.theme, screenshots=face.screenshots)
     finally:
         opened.session.close()
 

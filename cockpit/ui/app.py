@@ -37,9 +37,13 @@ class CockpitApp(App[int]):
         Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit", tooltip="Stop and leave (same as q)"),
     ]
 
-    def __init__(self, run: PlanRun, *, theme: str | None = None, warnings: list[str] | None = None) -> None:
+    def __init__(
+        self, run: PlanRun, *, theme: str | None = None, warnings: list[str] | None = None,
+        screenshots: Path | None = None,
+    ) -> None:  # fmt: skip
         super().__init__()
         self.run_of_plan = run
+        self.screenshots = screenshots
         self.warnings = warnings or []
         """Shown as notifications once the screen is up (e.g. running over SSH outside tmux)."""
         run.services.passphrase = passphrase_prompt(self)  # an encrypted SSH key is unlocked on this screen
@@ -58,7 +62,7 @@ class CockpitApp(App[int]):
     def get_default_screen(self) -> Screen[Any]:
         if isinstance(self.run_of_plan, ObservedRun):
             return ObserverScreen(self.run_of_plan, warnings=self.warnings)
-        return CockpitScreen(self.run_of_plan, warnings=self.warnings)
+        return CockpitScreen(self.run_of_plan, warnings=self.warnings, screenshots=self.screenshots)
 
     @property
     def cockpit_screen(self) -> CockpitScreen:

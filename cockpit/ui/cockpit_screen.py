@@ -4,6 +4,7 @@ command API. Every action exists as a binding (footer, `?`) and in the command p
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import ClassVar, Literal
 
 from textual import on
@@ -22,6 +23,7 @@ from cockpit.engine.events import (
     CountdownTick,
     DnsFlip,
     DnsRound,
+    Event,
     ForecastMade,
     ListenerProven,
     Notice,
@@ -52,6 +54,7 @@ from cockpit.ui.panes.output_buffer import OutputBuffer
 from cockpit.ui.panes.output_pane import OutputPane
 from cockpit.ui.panes.step_list import StepList
 from cockpit.ui.retreat_keys import ask_park, ask_rerun, ask_undo, can_rerun, has_parking
+from cockpit.ui.screencast import PhaseShots
 
 EXTEND_BY = 60.0
 Severity = Literal["information", "warning", "error"]
@@ -84,9 +87,11 @@ class CockpitScreen(Screen[None]):
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (Textual declares it an instance variable)
 
-    def __init__(self, run: PlanRun, *, warnings: list[str] | None = None) -> None:
+    def __init__(self, run: PlanRun, *, warnings: list[str] | None = None, screenshots: Path | None = None) -> None:
         super().__init__()
         self.run = run
+        self.shots = PhaseShots(screenshots) if screenshots is not None else None
+        """SVGs of the screen at each phase and at the end (`cockpit demo --screenshots DIR`)."""
         self.warnings = warnings or []
         self.exit_code = 1
         """What `run.run()` returned; 1 until it returns (a quit before the run ended is a stop)."""
@@ -183,6 +188,29 @@ class CockpitScreen(Screen[None]):
                 self._tick()
         self.show_prompt()
         self.refresh_bindings()
+        if self.shots is not None:
+            self._screenshot_news(message.event)
+
+    def _screenshot_news(self, event: Event) -> None:
+        """A phase is entered when its first step starts (after any question about it was answered)."""
+        assert self.shots is not None
+        name = None
+        if isinstance(event, RunFinished):
+            name = self.shots.end()
+        elif isinstance(event, StepChanged) and event.state.active and event.step_id in self.run.steps:
+            name = self.shots.entered(self.run.steps[event.step_id].phase)
+        if name is not None:
+            self.call_after_refresh(self._save_screenshot, self.shots.folder, name, 20)
+
+    def _save_screenshot(self, folder: Path, name: str, tries: int) -> None:
+        """Textual exports the topmost screen: while a dialog is open, wait until it closes (a few seconds)."""
+        if self.app.screen is not self and tries > 0:
+            self.set_timer(0.25, lambda: self._save_screenshot(folder, name, tries - 1))
+            return
+        try:
+            self.app.save_screenshot(filename=name, path=str(folder))
+        except OSError as exc:
+            self.notify(f"cannot save the screenshot {name} in {folder}: {exc.strerror}", severity="error")
 
     def show_prompt(self) -> None:
         """Mark the step the run asks about, with the keys that answer it."""

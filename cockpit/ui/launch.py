@@ -7,6 +7,7 @@ SIGTERM 143, an external SIGINT 130; the journal lets a later run resume.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from textual.theme import BUILTIN_THEMES
 
@@ -37,7 +38,7 @@ async def run_observer(run: ObservedRun, *, theme: str | None) -> int:
     return result if isinstance(result, int) else 0
 
 
-async def run_fullscreen(session: Session, *, theme: str | None) -> int:
+async def run_fullscreen(session: Session, *, theme: str | None, screenshots: Path | None = None) -> int:
     """Run the session's plan in the full-screen cockpit; returns the run's exit code.
 
     The screen starts the run's services once it listens to the bus (so no early event is missed); they are
@@ -49,7 +50,7 @@ async def run_fullscreen(session: Session, *, theme: str | None) -> int:
     warnings = []
     if over_ssh_outside_multiplexer():
         warnings.append(OVER_SSH_WARNING)
-    app = CockpitApp(session.run, theme=theme, warnings=warnings)
+    app = CockpitApp(session.run, theme=theme, warnings=warnings, screenshots=screenshots)
     loop = asyncio.get_running_loop()
     for signum, code in SIGNAL_EXITS.items():
         loop.add_signal_handler(signum, app.hangup, code)

@@ -121,13 +121,25 @@ def test_a_bad_theme_is_one_line(tmp_path: Path) -> None:
     assert result.stderr.count("\n") == 1 and "--theme no-such-theme: choose one of" in result.stderr
 
 
+def test_screenshots_need_the_full_screen(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "cockpit", "demo", "--headless", "--screenshots", str(tmp_path / "shots")],
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "cockpit demo: --screenshots takes pictures of the full screen: leave out --headless"
+    ]
+
+
 async def test_full_screen_demo_in_tmux_pressed_through_to_the_tally(tmp_path: Path) -> None:
     tmux = require(shutil.which("tmux"), "tmux")
     socket_name = f"cockpit-demo-{uuid.uuid4().hex[:8]}"
     folder = tmp_path / "lab"
+    shots = tmp_path / "shots"
     command = (
         f"HOME={shlex.quote(str(tmp_path))} TERM=xterm-256color {shlex.quote(sys.executable)} -m cockpit demo "
-        f"--speed 10 --dir {shlex.quote(str(folder))}; echo EXIT=$?; sleep 600"
+        f"--speed 10 --dir {shlex.quote(str(folder))} --screenshots {shlex.quote(str(shots))}; echo EXIT=$?; sleep 600"
     )
 
     async def run(*args: str) -> str:
@@ -163,3 +175,10 @@ async def test_full_screen_demo_in_tmux_pressed_through_to_the_tally(tmp_path: P
     assert "EXIT=0" in screen, screen
     counts = tally(screen)
     assert counts["lost"] == 0 and counts["duplicated"] == 0
+    # One SVG per phase entered, in order, and one of the end; each is the screen as it was.
+    taken = sorted(path.name for path in shots.glob("*.svg"))
+    assert taken == ["01-before.svg", "02-during.svg", "03-after.svg", "04-end.svg"], taken
+    for path in shots.glob("*.svg"):
+        svg = path.read_text()
+        assert svg.startswith("<svg") and "Checklist" in svg and "demo.test" in svg, path.name
+    assert f"screenshots: 4 SVG file(s) in {shots}" in screen
