@@ -124,6 +124,8 @@ class Exchanger:
 
     def __init__(self) -> None:
         self._channels: dict[tuple[str, int], list[UdpChannel]] = {}
+        self._last: dict[tuple[str, int], UdpChannel] = {}
+        """Per server, the socket that last had room."""
         self._templates: dict[tuple[str, int], bytes] = {}
 
     def template(self, qname: str, rdtype: int) -> bytes:
@@ -154,13 +156,18 @@ class Exchanger:
         Raises OSError when no socket can be opened to that address (e.g. no route for its family).
         """
         key = (server.address, server.port)
+        last = self._last.get(key)
+        if last is not None and last.open and len(last.pending) < PER_SOCKET:
+            return last  # the common case in a burst: no walk over the server's sockets per question
         channels = self._channels.setdefault(key, [])
         for channel in channels:
             if channel.open and len(channel.pending) < PER_SOCKET:
+                self._last[key] = channel
                 return channel
         channels[:] = [c for c in channels if c.open]
         channel = UdpChannel(server)
         channels.append(channel)
+        self._last[key] = channel
         return channel
 
     def rotate(self) -> None:
@@ -174,12 +181,14 @@ class Exchanger:
                 self._channels[key] = keep
             else:
                 del self._channels[key]
+        self._last.clear()
 
     async def close(self) -> None:
         for channels in self._channels.values():
             for channel in channels:
                 channel.close()
         self._channels.clear()
+        self._last.clear()
         await asyncio.sleep(0)
 
 

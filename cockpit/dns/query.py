@@ -55,8 +55,11 @@ class _Poll:
         self.qid = 0
         self.timer: asyncio.TimerHandle | None = None
         self.task: asyncio.Task[None] | None = None
+        self.started = False
+        """Left the queue: it holds one of the `concurrency` places until its future is done."""
 
     def start(self) -> None:
+        self.started = True
         self._ask(TYPE_MX)
 
     def _ask(self, rdtype: int) -> None:
@@ -196,13 +199,14 @@ class DirectQuerier:
     def poll_ended(self, poll: _Poll) -> None:
         if self._inflight.get(poll.pair) is poll:
             del self._inflight[poll.pair]
-        if poll in self._waiting:
-            self._waiting.remove(poll)
-            return
+        if not poll.started:
+            return  # cancelled while queued: skipped when its turn comes (no O(n) search of the queue)
         self._active -= 1
         while self._waiting and self._active < self.concurrency:
-            self._active += 1
-            self._waiting.popleft().start()
+            queued = self._waiting.popleft()
+            if not queued.future.done():
+                self._active += 1
+                queued.start()
 
     async def observe(self, pair: Pair) -> Observation:
         """Poll one pair now, or join the poll of it already in flight."""
