@@ -48,7 +48,9 @@ class Rounds:
         views: list[PairView] = []
         events: list[Event] = []
         for observation in observations:
-            view, changes = self.history.record(observation, classify(observation, self.plan.mx_states(observation.domain)))
+            view, changes = self.history.record(
+                observation, classify(observation, self.plan.mx_states(observation.domain))
+            )
             views.append(view)
             for flip in (change for change in changes if isinstance(change, Flip)):
                 before = " ".join(str(e) for e in flip.before_mx)
