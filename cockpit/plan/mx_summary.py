@@ -28,15 +28,15 @@ def state_groups(plan: Plan, state: str) -> list[tuple[tuple[MxRecord, ...], lis
 
 def describe_state(plan: Plan, state: str) -> str:
     """`10 mail.old.net.` when every domain has the same records, else each group counted (and named when
-    it is small and not the largest)."""
+    it is small)."""
     groups = state_groups(plan, state)
     if len(groups) == 1:
         return records_text(groups[0][0])
     parts = []
-    for index, (records, domains) in enumerate(groups):
+    for records, domains in groups:
         noun = "domain" if len(domains) == 1 else "domains"
         part = f"{len(domains):,} {noun} {records_text(records)}"
-        if index > 0 and len(domains) <= NAMED:
+        if len(domains) <= NAMED:
             part += f" ({', '.join(domains)})"
         parts.append(part)
     return ", ".join(parts)

@@ -115,7 +115,10 @@ def test_mx_records_per_domain(tmp_path: Path) -> None:
     assert plan.mx_states("d0.example") is plan.mx_states("d2.example"), "domains without exceptions share one"
     assert plan.mx_states("example.org")["old"] == (MxRecord("mx.legacy.org.", 10),)
     assert plan.mx_per_domain
-    assert describe_state(plan, "old") == ("4 domains 10 mail.old.net., 1 domain 10 mx.legacy.org. (example.org)")
+    assert describe_state(plan, "old") == (
+        "4 domains 10 mail.old.net. (example.net, d0.example, d1.example, d2.example), "
+        "1 domain 10 mx.legacy.org. (example.org)"
+    )
     assert describe_state(plan, "parking") == "10 parking.new.net."
 
 
