@@ -20,6 +20,11 @@ def format_size(count: float) -> str:
     raise AssertionError("unreachable")
 
 
+def format_count(count: int) -> str:
+    """`4,998`: counts of items, messages, mailboxes."""
+    return f"{count:,}"
+
+
 def format_rate(bytes_per_second: float) -> str:
     """`45.0 MB/s`."""
     return f"{format_size(bytes_per_second)}/s"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -42,6 +42,9 @@ class StepContext:
     """Wait for the operator's answer to a confirm step: returns "confirm"; raises StepSkipped."""
     services: RunServices
     """The run's services (DNS watcher, SSH connections, resumed state)."""
+    items_done: set[str] = field(default_factory=set)
+    """Items of a step that fans out done in an earlier attempt (this run's or a journaled one): not redone.
+    The fan-out adds each item it finishes."""
 
     def output(self, host: str, stream: str, text: str) -> None:
         self.publish(OutputLine(self.clock.now(), self.step.id, host, stream, text))

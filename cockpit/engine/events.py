@@ -71,6 +71,28 @@ class StepIntent(Event):
 
 
 @dataclass(frozen=True)
+class ItemDone(Event):
+    """One item of a step that fans out (a zone, a mailbox, a domain) reached its goal: a retry or a resume
+    of the step does not redo it."""
+
+    step_id: str
+    attempt: int
+    item: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ItemFailed(Event):
+    """One item of a step that fans out failed; its siblings go on. `lines` are its last output lines."""
+
+    step_id: str
+    attempt: int
+    item: str
+    reason: str
+    lines: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class StepProgress(Event):
     """A waiting step's progress in words: `2 of 4 pairs serve parking`."""
 

@@ -35,6 +35,9 @@ class ResumePoint:
     `for_plan`, of the plan being run)."""
     countdowns: dict[str, CountdownRecord] = field(default_factory=dict)
     """step id → the deadline of an unfinished countdown."""
+    items: dict[str, frozenset[str]] = field(default_factory=dict)
+    """step id → the items of a step that fans out journaled as done since it last settled: a resume redoes
+    only the others (an item that had started has no ItemDone, and is redone)."""
     flips: list[dict[str, Any]] = field(default_factory=list)
     ttls: list[dict[str, Any]] = field(default_factory=list)
     """Journaled DnsTtl records: what TTL each pair served, for `countdown: former_ttl` after a restart."""
@@ -78,6 +81,7 @@ class ResumePoint:
             )
         states: dict[str, StepRecord] = {}
         countdowns: dict[str, CountdownRecord] = {}
+        items: dict[str, frozenset[str]] = {}
         used: set[str] = set()
         for step_id, key in current.items():
             old = by_key.get(key) or by_key.get(legacy_key(step_id, labels[step_id]))
@@ -88,8 +92,11 @@ class ResumePoint:
                 states[step_id] = self.states[old]
             if old in self.countdowns:
                 countdowns[step_id] = self.countdowns[old]
+            if old in self.items:
+                items[step_id] = self.items[old]
         dropped = [s for s, (state, _, _) in self.states.items() if state != StepState.PENDING and s not in used]
-        return replace(self, states=states, countdowns=countdowns, keys=current, titles=labels, dropped=dropped)
+        return replace(self, states=states, countdowns=countdowns, items=items, keys=current, titles=labels,
+                       dropped=dropped)  # fmt: skip
 
 
 def resume_point(records: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> ResumePoint:
@@ -98,6 +105,8 @@ def resume_point(records: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> 
     """identity → state."""
     open_intent: set[str] = set()
     countdowns: dict[str, CountdownRecord] = {}
+    items: dict[str, set[str]] = {}
+    """identity → items done since the step last settled."""
     keys: dict[str, str] = {}
 
     def key_of(record: dict[str, Any]) -> str:
@@ -129,6 +138,10 @@ def resume_point(records: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> 
             last[key] = (state, int(record.get("attempt", 0)), str(record.get("detail", "")))
             if state in (StepState.DONE, StepState.FAILED, StepState.SKIPPED):
                 open_intent.discard(key)
+            if state.settled:
+                items.pop(key, None)
+        elif kind == "ItemDone":
+            items.setdefault(key_of(record), set()).add(str(record.get("item", "")))
         elif kind == "StepIntent":
             open_intent.add(key_of(record))
         elif kind == "CountdownSet":
@@ -156,6 +169,8 @@ def resume_point(records: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> 
         else:
             point.states[step_id] = (StepState.PENDING, attempt, "")
         point.keys.setdefault(step_id, key)
+    for key, done in items.items():
+        point.items[ids_by_key.get(key) or _orphan_id(key)] = frozenset(done)
     for key, countdown in countdowns.items():
         step_id = ids_by_key.get(key) or _orphan_id(key)
         if not point.states.get(step_id, (StepState.PENDING,))[0].settled:

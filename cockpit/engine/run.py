@@ -193,11 +193,14 @@ class PlanRun:
     async def _attempt(self, status: StepStatus) -> tuple[StepState, str]:
         """Run the step once: (DONE, result), (FAILED, why) or (SKIPPED, why)."""
         step = status.step
+        if status.items_done is None:
+            status.items_done = set(self.services.resume.items.get(step.id, ()))
         ctx = StepContext(
             plan=self.plan, base_dir=self.base_dir, step=step, attempt=status.attempt, clock=self.clock,
             dry_run=self.options.dry_run, publish=self.bus.publish,
             set_state=lambda state, detail: self._set(status, state, detail),
             ask_operator=lambda question: self._confirm(status, question), services=self.services,
+            items_done=status.items_done,
         )  # fmt: skip
         if step.side_effects and self.options.dry_run:
             self._set(status, StepState.RUNNING, "dry run")
@@ -244,6 +247,7 @@ class PlanRun:
         self._decide(status.step.id, "rerun", "operator", "")
         try:
             status.attempt += 1
+            status.items_done = set()  # a rerun redoes every item
             outcome, detail = await self._attempt(status)
             if outcome != StepState.SKIPPED:
                 self._set(status, outcome, detail)
@@ -292,6 +296,8 @@ class PlanRun:
         if not allowed(status.state, state):
             raise IllegalTransition(f"step {status.step.id}: {status.state.value} → {state.value}")
         status.state, status.detail = state, detail
+        if state.settled:
+            status.items_done = set()  # the step's items are redone only if it is run again on purpose
         self.bus.publish(StepChanged(self.clock.now(), status.step.id, state, status.attempt, detail))
 
     def _decide(self, step_id: str, action: str, source: str, reason: str) -> None:

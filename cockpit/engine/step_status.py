@@ -26,3 +26,5 @@ class StepStatus:
     state: StepState = StepState.PENDING
     attempt: int = 0
     detail: str = ""
+    items_done: set[str] | None = None
+    """The items of a step that fans out done since it last settled (None: not yet read from the journal)."""

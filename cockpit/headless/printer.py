@@ -1,7 +1,8 @@
 """The headless face of a run: one line per event on stdout, answers from stdin (y / n / s) unless --yes.
 
 Countdowns print every 10 %; output lines are prefixed with the host and stream; DNS rounds are silent,
-DNS flips are not.
+DNS flips are not. A step that fans out prints its progress at most once a second (the engine's summary), one
+line per failed item and its result; items done print nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from cockpit.engine.events import (
     DnsFlip,
     Event,
     ForecastMade,
+    ItemFailed,
     ListenerProven,
     Notice,
     OutputLine,
@@ -84,6 +86,8 @@ class HeadlessPrinter:
                 return None
             self._progress[event.step_id] = event.text
             return f"[{event.step_id}] {event.text}"
+        if isinstance(event, ItemFailed):
+            return f"[{event.step_id}] ✗ {event.item}: {event.reason}"
         if isinstance(event, OutputLine):
             return f"[{event.step_id}] {event.host} {event.stream}: {event.text}"
         if isinstance(event, Decision):

@@ -171,6 +171,9 @@ class DnsUpdateStep(StepBase):
     and `key`), or through a DNS provider's API (`provider`, one of the plan's `providers`)."""
 
     changes_by_default: ClassVar[bool] = True
+    fan_out: ClassVar[int] = 16
+    """Zones updated at once: each is a few small TCP exchanges with the primary (read, update, read back);
+    16 keep it busy without flooding it."""
     refers: ClassVar[dict[str, str]] = {"mx": "mx", "key": "secrets", "provider": "providers"}
     kind: Literal["dns_update"] = "dns_update"
     server: Endpoint | None = None

@@ -3,7 +3,8 @@
 The bus calls listeners synchronously inside the engine's task, once per event, and a flooding job publishes
 millions of output lines on the loop that also handles the keys. So an output line costs one bounded append
 and nothing else (no object made, no message posted); the output pane picks the lines up in batches on its
-repaint timer. Every other event is posted as a message; the latest transfer progress replaces the previous
+repaint timer. An item of a step that fans out costs nothing when done and a few output lines when it fails.
+Every other event is posted as a message; the latest transfer progress replaces the previous
 one instead of queueing, and stays shown until the next step starts.
 """
 
@@ -16,7 +17,7 @@ from typing import Any
 from textual.message import Message
 
 from cockpit.base.safe_text import visible
-from cockpit.engine.events import Event, Listener, OutputLine, StepChanged, TransferProgress
+from cockpit.engine.events import Event, ItemDone, ItemFailed, Listener, OutputLine, StepChanged, TransferProgress
 from cockpit.engine.states import StepState
 from cockpit.ui.messages import EngineEvent
 from cockpit.ui.panes.output_buffer import OutputBuffer
@@ -55,6 +56,15 @@ class EventFeed:
             return
         if isinstance(event, TransferProgress):
             self.transfer = event
+            return
+        if isinstance(event, ItemDone):  # thousands per step: the step's progress line counts them
+            return
+        if isinstance(event, ItemFailed):  # a line each, with its last lines, in the output (never a message)
+            self.buffer.append(
+                OutputLine(event.at, event.step_id, "cockpit", "stderr", f"✗ {event.item}: {event.reason}")
+            )
+            for line in event.lines:
+                self.buffer.append(OutputLine(event.at, event.step_id, "cockpit", "stderr", f"    {line}"))
             return
         if isinstance(event, StepChanged) and event.state == StepState.RUNNING:
             self.transfer = None  # steps run one at a time: a transfer's bar stays up until the next step starts
