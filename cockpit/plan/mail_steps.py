@@ -28,8 +28,6 @@ class SyncStep(StepBase):
     safe to run again (a pre-copy, then the delta, then the stragglers)."""
 
     changes_by_default: ClassVar[bool] = True
-    fan_out: ClassVar[int] = 4
-    """Batches of mailboxes copied at once: each holds a program on both hosts (bench/mail_scale.py)."""
     refers: ClassVar[dict[str, str]] = {"from": "stores", "to": "stores"}
     kind: Literal["sync"] = "sync"
     source: Name = Field(alias="from")
@@ -44,7 +42,7 @@ class VerifyStep(StepBase):
     """Compares fresh inventories of both stores: every message of the source is on the destination, as often."""
 
     fan_out: ClassVar[int] = 4
-    """Batches of mailboxes compared at once (bench/mail_scale.py)."""
+    """Batches of mailboxes compared at once: each holds a host program on both hosts (bench/mail_scale.py)."""
     refers: ClassVar[dict[str, str]] = {"from": "stores", "to": "stores"}
     kind: Literal["verify"] = "verify"
     source: Name = Field(alias="from")
@@ -69,8 +67,6 @@ class CanaryStep(StepBase):
     host refuses SMTP connections (senders retry soon); `delivered` — a real message sent through it lands in
     `store` (its mailbox for `to`) within `within`. `from: HOST` speaks SMTP from that plan host over SSH."""
 
-    fan_out: ClassVar[int] = 16
-    """Domains probed at once: a few SMTP connections each."""
     refers: ClassVar[dict[str, str]] = {"store": "stores", "from": "hosts"}
     kind: Literal["canary"] = "canary"
     expect: Literal["refused", "delivered"]

@@ -38,8 +38,8 @@ def context(concurrency: int, events: list[Event], done: set[str] | None = None)
     clock = FakeClock()
     bus = EventBus()
     bus.subscribe(events.append)
-    services = RunServices(plan, Path("."), clock, bus, watch_dns=False)
-    return StepContext(plan=plan, base_dir=Path("."), step=step, attempt=1, clock=clock, dry_run=False,
+    services = RunServices(plan, Path(), clock, bus, watch_dns=False)
+    return StepContext(plan=plan, base_dir=Path(), step=step, attempt=1, clock=clock, dry_run=False,
                        publish=bus.publish, set_state=lambda state, detail: None, ask_operator=_never,
                        services=services, items_done=done if done is not None else set())  # fmt: skip
 
