@@ -53,7 +53,7 @@ async def test_a_real_watcher_fills_the_rows_and_updates_them_in_place(
 ) -> None:
     c = cockpit(head=head_for(labs))
     pairs = [Pair("example.com", Server("127.0.0.1", lab.port, f"ns{n}.example.com")) for n, lab in enumerate(labs, 1)]
-    watcher = DnsWatcher(pairs, states=c.run.plan.mx, timeout=0.3, clock=c.clock)
+    watcher = DnsWatcher(pairs, states=c.run.plan.mx_states, timeout=0.3, clock=c.clock)
     try:
         async with c.app.run_test(size=(120, 40)) as pilot:
             await until(pilot, asking(c.run, "lower-ttl"))
