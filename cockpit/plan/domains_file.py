@@ -37,9 +37,13 @@ def expand_domains_file(located: LocatedData, base_dir: Path, source: str) -> Do
         return found
     value = data[KEY]
     mark = located.where((KEY,))
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str):
         located.rejected.add(("domains",))
         return found  # the model says what is wrong with the value itself
+    if not value.strip():
+        found.in_plan.append((mark, "domains_file must name a file (one domain per line)"))
+        located.rejected.add(("domains",))
+        return found
     if "domains" in data:
         found.in_plan.append((located.where((KEY,), key=True), "give 'domains' or 'domains_file', not both"))
         located.rejected.add((KEY,))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -63,6 +64,24 @@ def test_once_json_lines(threaded_lab: ThreadedLab) -> None:
     assert isinstance(record["rtt_ms"], float) and record["state"] is None
     assert record["observed_at"].endswith("Z") and record["nameserver"] == f"127.0.0.1:{threaded_lab.ns.port}"
     assert record["nsid"] is None and record["rrsig_expires"] is None, "the lab neither names itself nor signs"
+
+
+def test_summary_without_a_plan_counts_answers_and_names_failures(threaded_lab: ThreadedLab) -> None:
+    port = threaded_lab.ns.port
+    code, out, _ = _run("example.com", "nomx.example", "absent.example", "--ns", f"127.0.0.1:{port}", "--once",
+                        "--summary")  # fmt: skip
+    assert code == 1, "absent.example is refused: not every pair answered for its zone"
+    summary, failed = out.splitlines()
+    assert re.fullmatch(rf"round 1 · 3 pairs · answered 2 · errors 1 · slowest 127\.0\.0\.1:{port} \(\d+ ms\)", summary)
+    assert failed == f";; failed: absent.example @127.0.0.1:{port} refused"
+
+
+def test_summary_json_with_a_plan(threaded_lab: ThreadedLab, tmp_path: Path) -> None:
+    code, out, _ = _run(_plan(tmp_path, threaded_lab), "--once", "--summary", "--json")
+    assert code == 0
+    (record,) = [json.loads(line) for line in out.splitlines()]
+    assert record["pairs"] == 2 and record["states"] == {"old": 2, "new": 0}
+    assert record["unknown"] == 0 and record["errors"] == 0 and record["changed"] == 0
 
 
 def test_once_exits_1_when_a_pair_fails(threaded_lab: ThreadedLab) -> None:

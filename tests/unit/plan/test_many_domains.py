@@ -180,3 +180,17 @@ def test_simple_form_errors_read_as_before() -> None:
         "p.yaml:6:12: MX state 'parking': expected 'HOST' or 'PREFERENCE HOST' for an MX record, "
         "got '10 20 parking.new.net.'"
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('""', "plan.yaml:3:15: domains_file must name a file (one domain per line)"),
+        ("5", "plan.yaml:3:15: domains_file: expected text, got 5"),
+        ("[a.example]", "plan.yaml:3:15: domains_file: expected text, got a list"),
+        (".", "plan.yaml:3:15: cannot read domains file .: it is a directory"),
+    ],
+)
+def test_domains_file_values_that_name_no_file(tmp_path: Path, value: str, message: str) -> None:
+    path = write(tmp_path, "example.org\n", PLAN.replace("domains_file: domains.txt", f"domains_file: {value}"))
+    assert problems(path) == [message]
