@@ -32,6 +32,9 @@ _TEMPLATES_MAX = 20_000
 Delivery = Callable[[bytes | None, Exception | None], None]
 """Called once with the answer's bytes, or with the socket error that ended the wait."""
 
+PER_WAKEUP = 16
+"""Answers one readiness callback handles before it yields to the loop."""
+
 
 class ExchangeError(Exception):
     """The question got no usable answer; `status` says which kind of failure, `detail` says it for people."""
@@ -69,8 +72,13 @@ class UdpChannel:
         return self.sock is not None
 
     def _readable(self) -> None:
+        """Take at most PER_WAKEUP answers, then let the loop run other callbacks (the socket stays readable,
+        so the loop calls again at once): a burst of thousands of answers, each of which may send the next
+        question, must not hold the loop that also handles the operator's keys."""
         sock = self.sock
-        while sock is not None:
+        for _ in range(PER_WAKEUP):
+            if sock is None:
+                return
             try:
                 data = sock.recv(65535)
             except (BlockingIOError, InterruptedError):

@@ -50,6 +50,7 @@ class DowntimeClock:
             pair = (str(record.get("domain")), str(record.get("nameserver")))
             if pair not in self.serving and isinstance(record.get("before"), str):
                 self.serving[pair] = record["before"]  # a live face sees flips only, not the journal's states
+                self._elsewhere += record["before"] != self.last_state
             self._serve(float(at), *pair, str(record.get("after")))
         elif kind == "DnsStates":
             for domain, nameserver, state, *_ in record.get("pairs", ()):

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncssh
 
-from cockpit.base.clock import Clock
+from cockpit.base.clock import Clock, SystemClock
 from cockpit.base.units import format_clock, format_duration
 from cockpit.dns import DiscoveryError, DnsWatcher, Flip, RoundDone, Snapshot, WatchEvent, watch_pairs
 from cockpit.engine.events import DnsFlip, DnsRound, DnsTtl, EventBus, Notice
 from cockpit.engine.resume import ResumePoint
 from cockpit.engine.ttl_history import FormerTtl, TtlHistory
+from cockpit.engine.watch_thread import THREAD_OVER, WatchThread
 from cockpit.plan import Plan
 from cockpit.ssh import HostConnections, PassphrasePrompt, SshError
 
@@ -52,6 +54,8 @@ class RunServices:
     _watch_task: asyncio.Task[None] | None = field(default=None, init=False)
     _round: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _remove_listener: Any = field(default=None, init=False)
+    _thread: WatchThread | None = field(default=None, init=False)
+    """The watcher's own thread, for plans of many pairs."""
     _ttls: dict[tuple[str, str], int] = field(default_factory=dict, init=False)
     """The MX TTL each pair served at its latest observation in this run."""
     ttl_history: TtlHistory = field(default_factory=TtlHistory, init=False)
@@ -69,7 +73,7 @@ class RunServices:
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-        if self.watcher is not None:
+        if self.watcher is not None and self._thread is None:  # a watcher on a thread closes there
             with contextlib.suppress(Exception):
                 await self.watcher.close()
         if self._connections is not None:
@@ -89,19 +93,42 @@ class RunServices:
         if not pairs:
             self._dns_failed("no nameservers to watch: list them under 'nameservers' in the plan")
             return
-        watcher = DnsWatcher(
-            pairs,
-            states=plan.mx_states,
-            interval=plan.dns.interval,
-            timeout=plan.dns.timeout,
-            concurrency=plan.dns.concurrency,
-            clock=self.clock,
-        )
+
+        def make() -> DnsWatcher:
+            return DnsWatcher(
+                pairs,
+                states=plan.mx_states,
+                interval=plan.dns.interval,
+                timeout=plan.dns.timeout,
+                concurrency=plan.dns.concurrency,
+                clock=self.clock,
+            )
+
+        if len(pairs) > THREAD_OVER and isinstance(self.clock, SystemClock):
+            await self._watch_on_thread(make)
+            return
+        watcher = make()
         self.watcher = watcher
         self._remove_listener = watcher.add_listener(self._on_watch_event)
         try:
             await watcher.run()
         except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug in the watcher must not end the run silently
+            self._dns_failed(f"the DNS watcher stopped: {type(exc).__name__}: {exc}")
+
+    async def _watch_on_thread(self, make: Callable[[], DnsWatcher]) -> None:
+        """A large plan's watcher polls on a thread of its own (see watch_thread.py)."""
+        thread = self._thread = WatchThread(make, self._on_watch_event)
+        watching = asyncio.ensure_future(thread.run())
+        try:
+            while thread.watcher is None and not watching.done():
+                await asyncio.sleep(0.01)
+            self.watcher = thread.watcher
+            await watching
+        except asyncio.CancelledError:
+            watching.cancel()
+            await asyncio.gather(watching, return_exceptions=True)
             raise
         except Exception as exc:  # a bug in the watcher must not end the run silently
             self._dns_failed(f"the DNS watcher stopped: {type(exc).__name__}: {exc}")
@@ -182,7 +209,9 @@ class RunServices:
 
     def poll_now(self) -> None:
         """Poll every nameserver now (the `g` key, and after a DNS update)."""
-        if self.watcher is not None:
+        if self._thread is not None:
+            self._thread.poll_now()
+        elif self.watcher is not None:
             self.watcher.poll_now()
 
     def latest(self) -> Snapshot | None:
@@ -201,8 +230,9 @@ class RunServices:
     def old_ttl(self, target: str) -> tuple[int | None, float, str]:
         """(TTL, since, explanation) for `countdown: old_ttl`: the largest TTL the MX had on any nameserver
         before it flipped into `target`, counted from the last flip; TTL None when it cannot be known."""
-        if self.watcher is not None:
-            live = self.watcher.history.old_ttl(target)
+        watcher = self.watcher
+        if watcher is not None:
+            live = _read_history(lambda: watcher.history.old_ttl(target))
             if live.ttl is not None and live.since is not None:
                 served = format_clock(live.since)
                 return live.ttl, live.since, f"old MX TTL {live.ttl} s, served until {served} ({live.detail})"
@@ -273,3 +303,16 @@ def _old_ttl_from_flips(flips: list[dict[str, Any]], target: str) -> tuple[int, 
         return None
     _, ttl, since = max(ends)
     return ttl, since
+
+
+T = TypeVar("T")
+
+
+def _read_history(read: Callable[[], T]) -> T:
+    """Read the watcher's history; on its own thread, a round may change it meanwhile: read again."""
+    for _ in range(4):
+        try:
+            return read()
+        except RuntimeError:  # "dictionary changed size during iteration"
+            continue
+    return read()

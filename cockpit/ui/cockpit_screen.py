@@ -45,11 +45,12 @@ from cockpit.ui.dialogs.help_screen import HelpScreen, help_sections
 from cockpit.ui.dialogs.operator_dialogs import abort_question, confirmation_for, quit_question
 from cockpit.ui.dialogs.text_prompt import reason_prompt
 from cockpit.ui.event_feed import EventFeed
-from cockpit.ui.messages import EngineEvent
+from cockpit.ui.messages import DnsFlips, EngineEvent
 from cockpit.ui.panes.checklist_pane import ChecklistPane, StepView
 from cockpit.ui.panes.countdown_pane import CountdownPane
 from cockpit.ui.panes.header_bar import HeaderBar, forecast_text, run_mode, run_phase
 from cockpit.ui.panes.nameservers_pane import NameserversPane
+from cockpit.ui.panes.ns_many import ManyPairsPane, many_pairs
 from cockpit.ui.panes.output_buffer import OutputBuffer
 from cockpit.ui.panes.output_pane import OutputPane
 from cockpit.ui.panes.step_list import StepList
@@ -57,6 +58,11 @@ from cockpit.ui.retreat_keys import ask_park, ask_rerun, ask_undo, can_rerun, ha
 from cockpit.ui.screencast import PhaseShots
 
 EXTEND_BY = 60.0
+FLIPS_AT_ONCE = 500
+"""Flips the screen takes in one turn of its message queue."""
+PROMPTING = (RunStarted, RunFinished, StepChanged, Asking, CountdownSet)
+"""Events that may change the run's question or the keys that act now (the others never do: a burst of
+thousands of DNS answers must not recompose the footer thousands of times)."""
 Severity = Literal["information", "warning", "error"]
 NOTICE_SEVERITY: dict[str, Severity] = {"info": "information", "warning": "warning", "error": "error"}
 
@@ -117,9 +123,15 @@ class CockpitScreen(Screen[None]):
                 yield ChecklistPane(self.run.plan, views, id="checklist")
                 yield CountdownPane(id="countdown")
             with Vertical(id="right"):
-                yield NameserversPane(self.run.plan, id="nameservers")
+                yield (ManyPairsPane if many_pairs(self.run.plan) else NameserversPane)(self.run.plan, id="nameservers")
                 yield OutputPane(self.buffer, lambda: self.feed.transfer, id="output")
         yield self.footer()
+
+    def nameservers(self) -> NameserversPane | ManyPairsPane:
+        """The nameservers pane: a row per pair, or counts and laggards for plans of many pairs."""
+        pane = self.query_one("#nameservers")
+        assert isinstance(pane, NameserversPane | ManyPairsPane)
+        return pane
 
     def footer(self) -> Footer:
         return Footer()
@@ -174,7 +186,7 @@ class CockpitScreen(Screen[None]):
             case CountdownTick() as event:
                 self.query_one(CountdownPane).tick(event)
             case DnsFlip() as event:
-                self._dns_flip(event)
+                self._dns_flips([event])
             case DnsRound() as event:
                 self._dns_round(event)
             case Notice() as event:
@@ -186,8 +198,9 @@ class CockpitScreen(Screen[None]):
             case ListenerProven() as event:
                 self.downtime.feed(event_record(event))
                 self._tick()
-        self.show_prompt()
-        self.refresh_bindings()
+        if isinstance(message.event, PROMPTING):
+            self.show_prompt()
+            self.refresh_bindings()
         if self.shots is not None:
             self._screenshot_news(message.event)
 
@@ -220,7 +233,7 @@ class CockpitScreen(Screen[None]):
     def _run_started(self, event: RunStarted) -> None:
         self.started_at = event.at
         self.downtime.feed(event_record(event))
-        self.query_one(NameserversPane).set_states(event.mx_states)
+        self.nameservers().set_states(event.mx_states)
         self._tick()
 
     def _run_finished(self, event: RunFinished) -> None:
@@ -251,15 +264,34 @@ class CockpitScreen(Screen[None]):
         elif event.kind == PromptKind.INTERRUPTED:
             self.notify(f"{event.step_id} was interrupted: r reruns, d marks done, s skips", severity="warning")
 
-    def _dns_flip(self, event: DnsFlip) -> None:
-        self.downtime.feed(event_record(event))
-        news = self.query_one(NameserversPane).flip(event, self.run.clock.now())
+    def on_dns_flips(self, message: DnsFlips) -> None:
+        """Flips come in bursts (a zone change flips every pair of it, thousands at hosting scale): the feed
+        keeps them and this takes up to FLIPS_AT_ONCE per turn (then asks for another turn, so that keys are
+        served between), with one header update per turn."""
+        flips = self.feed.flips
+        now, self.feed.flips = flips[:FLIPS_AT_ONCE], flips[FLIPS_AT_ONCE:]
+        if self.feed.flips:
+            self.post_message(DnsFlips())
+        self._dns_flips(now)
+
+    def on_many_pairs_pane_converged(self, message: ManyPairsPane.Converged) -> None:
+        self._alert(message.news, title="Nameservers converged")
+
+    def _dns_flips(self, flips: list[DnsFlip]) -> None:
+        news = None
+        for event in flips:
+            news = self._dns_flip(event) or news
         if news is not None:
             self._alert(news, title="Nameservers converged")
         self._tick()
 
+    def _dns_flip(self, event: DnsFlip) -> str | None:
+        """One flip onto the downtime clock and the pane; returns the pane's convergence news."""
+        self.downtime.feed(event_record(event))
+        return self.nameservers().flip(event, self.run.clock.now())
+
     def _dns_round(self, event: DnsRound) -> None:
-        news = self.query_one(NameserversPane).observe(event.snapshot, self.run.clock.now())
+        news = self.nameservers().observe(event.snapshot, self.run.clock.now())
         if news is not None:
             self._alert(news, title="Nameservers converged")
 
@@ -288,7 +320,7 @@ class CockpitScreen(Screen[None]):
             forecast=forecast_text(self.forecast),
             ends=self.run.forecast.projected_end(now),
         )
-        self.query_one(NameserversPane).tick(now)
+        self.nameservers().tick(now)
         start = self.downtime.started
         parked = start is not None and not self.downtime.over
         self.query_one(CountdownPane).senders(senders_view(start, now).line(start) if parked and start else None)
@@ -446,6 +478,11 @@ class CockpitScreen(Screen[None]):
         self.notify("polling every nameserver now")
 
     def action_filter(self) -> None:
+        """`/` filters the pane it is pressed in: the nameservers' pairs (many-pairs pane), else the output."""
+        pane = self.nameservers()
+        if isinstance(pane, ManyPairsPane) and pane.has_focus_within:
+            pane.open_filter()
+            return
         self.query_one(OutputPane).open_filter()
 
     def action_follow(self) -> None:

@@ -12,15 +12,27 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from textual.message import Message
 
 from cockpit.base.safe_text import visible
-from cockpit.engine.events import Event, ItemDone, ItemFailed, Listener, OutputLine, StepChanged, TransferProgress
+from cockpit.engine.events import (
+    DnsFlip,
+    DnsTtl,
+    Event,
+    ItemDone,
+    ItemFailed,
+    Listener,
+    OutputLine,
+    StepChanged,
+    TransferProgress,
+)
 from cockpit.engine.states import StepState
-from cockpit.ui.messages import EngineEvent
+from cockpit.ui.messages import DnsFlips, EngineEvent
 from cockpit.ui.panes.output_buffer import OutputBuffer
+
+E = TypeVar("E", bound=Event)
 
 
 class EventFeed:
@@ -31,6 +43,8 @@ class EventFeed:
         self.post = post
         self.transfer: TransferProgress | None = None
         """The most recent transfer progress; the output pane reads it on each repaint."""
+        self.flips: list[DnsFlip] = []
+        """Flips not yet taken by the screen (one DnsFlips message per burst, not one per flip)."""
         self.listener: Listener = self._listener()
         """What the bus calls: a plain function, the fastest thing to call once per line (the bus drops it,
         rather than stop the run, should it ever raise)."""
@@ -57,6 +71,13 @@ class EventFeed:
         if isinstance(event, TransferProgress):
             self.transfer = event
             return
+        if isinstance(event, DnsFlip):
+            self.flips.append(shown_event(event))
+            if len(self.flips) == 1:
+                self.post(DnsFlips())
+            return
+        if isinstance(event, DnsTtl):  # one per pair when first seen: the screen shows TTLs from the rounds
+            return
         if isinstance(event, ItemDone):  # thousands per step: the step's progress line counts them
             return
         if isinstance(event, ItemFailed):  # a line each, with its last lines, in the output (never a message)
@@ -73,7 +94,7 @@ class EventFeed:
         self.post(EngineEvent(shown_event(event)))
 
 
-def shown_event(event: Event) -> Event:
+def shown_event(event: E) -> E:
     """The event with every text field as the screen may show it (text from plans and servers; see safe_text)."""
     changes: dict[str, Any] = {}
     for item in dataclasses.fields(event):

@@ -18,3 +18,7 @@ class EngineEvent(Message):
         """A round's snapshot is the whole picture: a newer one queued right behind it supersedes it."""
         newer = message.event if isinstance(message, EngineEvent) else None
         return isinstance(self.event, DnsRound) and isinstance(newer, DnsRound)
+
+
+class DnsFlips(Message):
+    """Flips wait in the event feed (`EventFeed.flips`); posted when the first of a burst arrives."""

@@ -21,7 +21,6 @@ from cockpit.engine.observed_run import OBSERVING, ObservedRun
 from cockpit.ui.cockpit_screen import CockpitScreen, Severity
 from cockpit.ui.messages import EngineEvent
 from cockpit.ui.panes.checklist_pane import ChecklistPane
-from cockpit.ui.panes.nameservers_pane import NameserversPane
 from cockpit.ui.panes.output_pane import OutputPane
 from cockpit.ui.panes.step_list import StepList
 
@@ -110,7 +109,7 @@ class ObserverScreen(CockpitScreen, inherit_bindings=False):
 
     def on_live_dns(self, message: LiveDns) -> None:
         now = self.run.clock.now()
-        pane = self.query_one(NameserversPane)
+        pane = self.nameservers()
         match message.event:
             case DnsRound() as event:
                 news = pane.observe(event.snapshot, now)
@@ -125,10 +124,10 @@ class ObserverScreen(CockpitScreen, inherit_bindings=False):
         self.finished = None  # a later run (a resume) of the plan goes on from here
         super()._run_started(event)
 
-    def _dns_flip(self, event: DnsFlip) -> None:
+    def _dns_flip(self, event: DnsFlip) -> str | None:
         """A flip the operator's cockpit saw: it times the downtime; the pane shows this observer's own."""
         self.downtime.feed(event_record(event))
-        self._tick()
+        return None
 
     def notify(
         self, message: str, *, title: str = "", severity: Severity = "information", timeout: float | None = None,

@@ -55,3 +55,15 @@ def test_ten_thousand_pairs_flip_one_by_one() -> None:
     assert clock.started == 10.0
     assert clock.ended == 20.0 + (len(pairs) - 1) / 1e4
     assert clock.elapsed(99.0) == clock.ended - 10.0
+
+
+def test_a_live_face_that_sees_flips_only_learns_the_state_before_from_them() -> None:
+    clock = DowntimeClock()
+    clock.feed(started())
+    for pair in PAIRS[:2]:
+        clock.feed(flip(5.0, pair, "old", "parking"))
+    assert clock.started == 5.0 and not clock.over
+    clock.feed(flip(9.0, PAIRS[0], "parking", "new"))
+    assert not clock.over
+    clock.feed(flip(11.0, PAIRS[1], "parking", "new"))
+    assert clock.ended == 11.0
