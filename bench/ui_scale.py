@@ -9,7 +9,8 @@ plan's real run and DNS watcher. Measured:
 * keypress latency while the rounds run: `j`/`k` posted every 50 ms (as the terminal driver posts keys), the
   time until the checklist selection moved and the screen was refreshed; halfway through, the first
   nameserver moves every zone's MX to parking and the second three seconds later (10,000 flips);
-* peak memory (RSS) of the process.
+* peak memory (RSS) of the process, and the size of the run's journal (subscribed first, as `cockpit run`
+  does: what every flip, TTL and round summary of the run costs on disk).
 
 The same is measured on 10 domains in the same run (the baseline: what the screen costs when DNS costs
 nothing). Goals: first frame ≤ 1.5 s, keypress p95 ≤ 100 ms, RSS ≤ 300 MB.
@@ -98,6 +99,7 @@ async def bench(domains: int, seconds: float, delay: float) -> dict[str, float]:
 
     from cockpit.base.clock import SystemClock
     from cockpit.engine.events import EventBus
+    from cockpit.engine.journal import JournalWriter
     from cockpit.engine.options import RunOptions
     from cockpit.engine.run import PlanRun
     from cockpit.engine.services import RunServices
@@ -116,6 +118,9 @@ async def bench(domains: int, seconds: float, delay: float) -> dict[str, float]:
     services = RunServices(plan, folder, clock, bus, verify_hosts_first=False)
     run = PlanRun(plan, plan_sha256="0" * 64, base_dir=folder, clock=clock, bus=bus, services=services,
                   options=RunOptions())  # fmt: skip
+    journal = folder / "plan.yaml.journal"
+    writer = JournalWriter(journal)
+    bus.subscribe(writer, first=True)  # as cockpit run does: its cost counts, and its size is reported
     result: dict[str, float] = {}
     latencies: list[float] = []
     started = time.perf_counter()
@@ -166,6 +171,7 @@ async def bench(domains: int, seconds: float, delay: float) -> dict[str, float]:
     finally:
         run.stop()
         await services.close()
+        writer.close()
         for child in children:
             if child.stdin is not None:
                 child.stdin.close()
@@ -176,6 +182,7 @@ async def bench(domains: int, seconds: float, delay: float) -> dict[str, float]:
         "p95_ms": percentile(latencies, 0.95) * 1000,
         "max_ms": max(latencies) * 1000,
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "journal_mb": journal.stat().st_size / 1e6,
     }
     return result
 
@@ -217,6 +224,7 @@ def main() -> None:
         ("key latency max (ms)", "max_ms", "{:.1f}"),
         ("rounds shown", "rounds", "{:.0f}"),
         ("peak memory (MB)", "peak_mb", "{:.0f}"),
+        ("journal (MB)", "journal_mb", "{:.1f}"),
     ]
     for label, key, shape in rows:
         ratio = large[key] / small[key] if small[key] else float("nan")
