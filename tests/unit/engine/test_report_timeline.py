@@ -200,3 +200,24 @@ def test_the_report_says_how_the_dns_stood_when_the_journal_ends() -> None:
     assert "- Warning: the journal ends while ns2 still serves serial 4" in text
     assert "| example.com | ns1 | 3600 s → 600 s |" in text
     assert "started (step mode)" in text and "ended: done (exit 0)" in text
+
+
+def test_a_drain_says_since_when_the_old_store_was_quiet_and_when_the_final_copy_started() -> None:
+    from cockpit.base.units import format_timestamp
+
+    records = [
+        started(1000.0),
+        {"type": "DrainObserved", "at": 1100.0, "step_id": "drain-old", "store": "old-store",
+         "last_arrival": 1060.0, "quiet_since": 1060.0},
+        {"type": "SyncPass", "at": 1130.0, "step_id": "delta", "source": "old-store", "dest": "new-store",
+         "messages": 3, "bytes": 900, "seconds": 12.0, "source_messages": 40, "source_bytes": 9000,
+         "inventory_seconds": 2.0, "copy_seconds": 10.0},
+    ]  # fmt: skip
+    text = render_markdown(build_timeline(records))
+    assert (
+        f"- Drain **drain-old**: old-store quiet since {format_timestamp(1060.0)} (last arrival "
+        f"{format_timestamp(1060.0)}); the final copy from it (delta) started at {format_timestamp(1118.0)}"
+    ) in text
+    assert "Drain <strong>drain-old</strong>: old-store quiet since" in render_html(build_timeline(records))
+    quiet_only = render_markdown(build_timeline(records[:2]))
+    assert "(last arrival" in quiet_only and "no copy from it after that" in quiet_only
