@@ -59,10 +59,18 @@ def _with_written(dest: StoreInventory, acks: Acks) -> StoreInventory:
 class _Pass:
     """One sync pass: the planner decides, the channels copy, the progress reports."""
 
-    def __init__(self, source: StoreSpec, dest: StoreSpec, sink: MailSink, clock: Clock, names: tuple[str, str]):
+    def __init__(
+        self,
+        source: StoreSpec,
+        dest: StoreSpec,
+        sink: MailSink,
+        clock: Clock,
+        names: tuple[str, str],
+        copied: dict[str, list[int]] | None = None,
+    ):
         self.source, self.dest = source, dest
         self.sink, self.clock, self.names = sink, clock, names
-        self.progress = CopyProgress(sink, clock, names[1])
+        self.progress = CopyProgress(sink, clock, names[1], copied)
         self.channels = CopyChannels((source.host, dest.host), self.progress.on_ack)
         self.planner: CopyPlanner | None = None
         self.waiting: list[tuple[int, str, Message]] = []
@@ -118,19 +126,21 @@ async def sync(
     source_name: str | None = None,
     dest_name: str | None = None,
     domain: str | None = None,
+    copied: dict[str, list[int]] | None = None,
 ) -> SyncResult:
     """Copies every message of `source` that `dest` lacks (as a multiset of identities) through the cockpit.
 
     `previous` is the state of the last completed pass of the same two stores (or None); `domain` fills a
-    destination `{domain}` the source path does not give. Raises a `MailError` (one line) or
-    `ConnectionLostError` (outcome unknown; a rerun copies only what is missing).
+    destination `{domain}` the source path does not give; `copied` (mailbox name → [messages, bytes]) is
+    filled as the destination acknowledges, so a caller knows what a pass that raised did copy. Raises a
+    `MailError` (one line) or `ConnectionLostError` (outcome unknown; a rerun copies only what is missing).
     """
     clock = clock or SystemClock()
     names = (plain(source_name or source.describe()), plain(dest_name or dest.describe()))
     started = clock.monotonic()
     prior_src = previous.source if previous is not None and previous.source.spec == source else None
     prior_dst = previous.dest if previous is not None and previous.dest.spec == dest else None
-    run = _Pass(source, dest, sink, clock, names)
+    run = _Pass(source, dest, sink, clock, names, copied)
     async with TwoSides(
         connections,
         source,

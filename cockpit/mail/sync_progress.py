@@ -78,8 +78,11 @@ class SyncResult:
 class CopyProgress:
     """Turns plans and acknowledgements into progress events, a few per second."""
 
-    def __init__(self, sink: MailSink, clock: Clock, store: str) -> None:
+    def __init__(self, sink: MailSink, clock: Clock, store: str, copied: dict[str, list[int]] | None = None) -> None:
         self.sink = sink
+        self.copied = copied
+        """Mailbox name → [messages, bytes] acknowledged so far, filled as acknowledgements come (it outlives
+        a pass that fails: what a failed pass did copy is still counted)."""
         self.clock = clock
         self.store = store
         self.names: dict[int, str] = {}
@@ -110,6 +113,10 @@ class CopyProgress:
             self.bytes += request.message.size
             self.done_per_mailbox[request.mailbox] = self.done_per_mailbox.get(request.mailbox, 0) + 1
             self.current = request.mailbox
+            if self.copied is not None:
+                entry = self.copied.setdefault(self.names.get(request.mailbox, ""), [0, 0])
+                entry[0] += 1
+                entry[1] += request.message.size
         if len(acks.copied) > self._seen:
             self.last = self.clock.monotonic()
         self._seen = len(acks.copied)

@@ -31,31 +31,51 @@ def _spec_from(value: dict[str, Any]) -> StoreSpec:
     return StoreSpec(value["host"], value["format"], value["path"], tuple(users) if users is not None else None)
 
 
+def mailbox_value(box: MailboxInventory) -> dict[str, Any]:
+    """One mailbox of an inventory as plain JSON values."""
+    f = box.fingerprint
+    return {
+        "path": box.ref.path,
+        "user": box.ref.user,
+        "domain": box.ref.domain,
+        "exists": box.exists,
+        "fingerprint": [f.device, f.inode, f.end, f.sha256] if f is not None else None,
+        "interrupted": box.interrupted_at,
+        "folders": [
+            {
+                "name": folder.name,
+                "messages": [[m.key, m.size, m.digest.hex(), m.message_id, m.flags, m.subdir] for m in folder.messages],
+            }
+            for folder in box.folders
+        ],
+    }
+
+
 def inventory_value(inventory: StoreInventory) -> dict[str, Any]:
     """A store inventory as plain JSON values."""
-    boxes = []
-    for box in inventory.mailboxes:
-        f = box.fingerprint
-        boxes.append(
-            {
-                "path": box.ref.path,
-                "user": box.ref.user,
-                "domain": box.ref.domain,
-                "exists": box.exists,
-                "fingerprint": [f.device, f.inode, f.end, f.sha256] if f is not None else None,
-                "interrupted": box.interrupted_at,
-                "folders": [
-                    {
-                        "name": folder.name,
-                        "messages": [
-                            [m.key, m.size, m.digest.hex(), m.message_id, m.flags, m.subdir] for m in folder.messages
-                        ],
-                    }
-                    for folder in box.folders
-                ],
-            }
+    return {"spec": _spec_value(inventory.spec), "mailboxes": [mailbox_value(box) for box in inventory.mailboxes]}
+
+
+def mailbox_json(box: MailboxInventory) -> str:
+    """One mailbox as the state file holds it, for `state_bytes`."""
+    return json.dumps(mailbox_value(box), separators=(",", ":"))
+
+
+def state_bytes(source: tuple[StoreSpec, list[str]], dest: tuple[StoreSpec, list[str]]) -> bytes:
+    """What `SyncState.to_bytes` writes, from each side's spec and its mailboxes already as JSON
+    (`mailbox_json`): a caller that keeps many mailboxes and changes a few serialises only those."""
+
+    def side(spec: StoreSpec, boxes: list[str]) -> str:
+        return (
+            '{"spec":'
+            + json.dumps(_spec_value(spec), separators=(",", ":"))
+            + ',"mailboxes":['
+            + ",".join(boxes)
+            + "]}"
         )
-    return {"spec": _spec_value(inventory.spec), "mailboxes": boxes}
+
+    text = f'{{"version":{VERSION},"source":{side(*source)},"dest":{side(*dest)}}}'
+    return zlib.compress(text.encode("utf-8", "surrogatepass"), 6)
 
 
 def inventory_from(value: dict[str, Any]) -> StoreInventory:

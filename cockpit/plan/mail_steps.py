@@ -28,6 +28,8 @@ class SyncStep(StepBase):
     safe to run again (a pre-copy, then the delta, then the stragglers)."""
 
     changes_by_default: ClassVar[bool] = True
+    fan_out: ClassVar[int] = 4
+    """Batches of mailboxes copied at once: each holds a host program on both hosts (bench/mail_scale.py)."""
     refers: ClassVar[dict[str, str]] = {"from": "stores", "to": "stores"}
     kind: Literal["sync"] = "sync"
     source: Name = Field(alias="from")

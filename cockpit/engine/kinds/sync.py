@@ -1,6 +1,10 @@
 """`sync`: copy to one store the messages of another that it lacks, by identity (never a second copy, whatever
 was interrupted where, so `--yes` reruns it after a crash). The pass's state is kept beside the journal so the
-next pass (the delta in the downtime, the stragglers after the flip) reads only what changed."""
+next pass (the delta in the downtime, the stragglers after the flip) reads only what changed.
+
+A store of many mailboxes fans out per mailbox, in batches (see sync_batches: its state and its pass's
+tally are kept per mailbox): a mailbox that cannot be copied fails alone, and a retry or a resume copies only
+the mailboxes not journaled as done. Up to a batch, the store is one pass, as it always was."""
 
 from __future__ import annotations
 
@@ -10,8 +14,10 @@ from cockpit.base.units import format_duration, format_size
 from cockpit.engine.context import StepContext
 from cockpit.engine.events import SyncPass
 from cockpit.engine.kinds.base import KindOf
+from cockpit.engine.kinds.sync_batches import BatchedSync
+from cockpit.engine.mail_batches import mailbox_batches
 from cockpit.engine.mail_glue import MailSink, mail_failure, one_domain, store_spec, write_atomically
-from cockpit.mail import SyncResult, SyncState, sync
+from cockpit.mail import MailError, SyncResult, SyncState, expand_store, sync
 from cockpit.plan import SyncStep
 from cockpit.ssh import SshError
 
@@ -26,6 +32,22 @@ class SyncKind(KindOf[SyncStep]):
         ctx.info(f"{step.source} ({source.host}) → {step.dest} ({dest.host}): data passes through the cockpit; "
                  + ("a delta pass from the last pass's state" if previous else "a first, full pass"))  # fmt: skip
         try:
+            refs = await expand_store(ctx.services.connections, source)
+        except MailError:
+            refs = []  # the whole-store pass below says what is wrong, as it always did
+        except SshError as exc:
+            raise mail_failure(exc, ctx) from None
+        batches = mailbox_batches(refs)
+        if batches is not None:
+            try:
+                batched = BatchedSync(ctx, step, (source, dest), refs, batches,
+                                      (kept, ctx.services.state_file(f"sync-{step.source}-{step.dest}.pass")),
+                                      previous)  # fmt: skip
+            except SshError as exc:
+                raise mail_failure(exc, ctx) from None
+            result, done = await batched.run()
+            return _passed(ctx, step, result, f"{result.summary()}; mailboxes: {done}")
+        try:
             result = await sync(ctx.services.connections, source, dest, previous=previous,
                                 sink=MailSink(ctx, dest.host), clock=ctx.clock, source_name=step.source,
                                 dest_name=step.dest, domain=one_domain(ctx.plan))  # fmt: skip
@@ -33,12 +55,17 @@ class SyncKind(KindOf[SyncStep]):
             raise mail_failure(exc, ctx) from None
         if kept is not None:
             write_atomically(kept, result.state.to_bytes())
-        ctx.publish(SyncPass(ctx.clock.now(), step.id, step.source, step.dest, result.messages_copied,
-                             result.bytes_copied, result.seconds, result.source_messages, result.source_bytes,
-                             result.inventory_seconds, result.copy_seconds))  # fmt: skip
-        ctx.info(result.summary())
-        ctx.info(delta_forecast(result))
-        return result.summary()
+        return _passed(ctx, step, result, result.summary())
+
+
+def _passed(ctx: StepContext, step: SyncStep, result: SyncResult, summary: str) -> str:
+    """The pass's record for the forecast and the report, and its last lines."""
+    ctx.publish(SyncPass(ctx.clock.now(), step.id, step.source, step.dest, result.messages_copied,
+                         result.bytes_copied, result.seconds, result.source_messages, result.source_bytes,
+                         result.inventory_seconds, result.copy_seconds))  # fmt: skip
+    ctx.info(summary)
+    ctx.info(delta_forecast(result))
+    return summary
 
 
 def _previous(kept: Path | None, ctx: StepContext) -> SyncState | None:

@@ -10,6 +10,7 @@ import pytest
 from cockpit.mail import FolderInventory, MailboxInventory, MailboxRef, Message, StoreInventory, StoreSpec, SyncState
 from cockpit.mail.folder_names import decode_modified_utf7, folder_label, plain
 from cockpit.mail.inventory_model import MboxFingerprint
+from cockpit.mail.sync_state import mailbox_json, state_bytes
 
 
 def test_store_spec_checks_what_it_is_given() -> None:
@@ -71,6 +72,9 @@ def test_sync_state_round_trips() -> None:
     assert SyncState.from_bytes(state.to_bytes()) == state
     with pytest.raises(ValueError, match="not a sync state"):
         SyncState.from_bytes(b"garbage")
+    # Written from mailboxes serialised one at a time (a batched sync's way), it reads back the same.
+    boxes = [mailbox_json(box) for box in inventory.mailboxes]
+    assert SyncState.from_bytes(state_bytes((spec, boxes), (spec, boxes))) == state
 
 
 def test_the_mail_layer_does_not_pull_in_the_ui() -> None:

@@ -52,6 +52,6 @@ def test_concurrency_elsewhere_or_out_of_range_is_a_located_error() -> None:
       - verify: {from: a, to: b, concurrency: 0}
 """)
     assert errors(text) == [
-        "p.yaml:14:9: step 1 of phase 'p': 'concurrency' is for steps that fan out (dns_update, verify), not ssh",
+        "p.yaml:14:9: step 1 of phase 'p': 'concurrency' is for steps that fan out (dns_update, sync, verify), not ssh",
         "p.yaml:16:47: step 2 of phase 'p': concurrency: must be at least 1, got 0",
     ]
