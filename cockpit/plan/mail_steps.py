@@ -55,7 +55,7 @@ class VerifyStep(StepBase):
 
 
 def _address(value: object) -> object:
-    if isinstance(value, str) and not _EMAIL.match(value.strip()):
+    if isinstance(value, str) and not _EMAIL.match(value.strip().replace("{domain}", "example.com")):
         raise ValueError(f"{value!r} is not a mail address (user@domain)")
     return value.strip() if isinstance(value, str) else value
 
@@ -67,8 +67,14 @@ MailAddress = Annotated[str, BeforeValidator(_address)]
 class CanaryStep(StepBase):
     """Proof at an MX change, through the MX the nameservers now serve: `refused` — every address of every MX
     host refuses SMTP connections (senders retry soon); `delivered` — a real message sent through it lands in
-    `store` (its mailbox for `to`) within `within`. `from: HOST` speaks SMTP from that plan host over SSH."""
+    `store` (its mailbox for `to`) within `within`. `from: HOST` speaks SMTP from that plan host over SSH.
+    It fans out per domain: `refused` always (each address probed once however many domains share it),
+    `delivered` when `to` names `{domain}` (one canary per domain)."""
 
+    fan_out: ClassVar[int] = 8
+    """Domains checked at once. A refusal probe is deduplicated per address, so this mostly bounds the distinct
+    addresses probed at once (and how many filtered ones are waited for together); a delivered canary holds an
+    SSH channel on the store's host while it looks for its token, and OpenSSH allows 10 per connection."""
     refers: ClassVar[dict[str, str]] = {"store": "stores", "from": "hosts"}
     kind: Literal["canary"] = "canary"
     expect: Literal["refused", "delivered"]
@@ -86,10 +92,19 @@ class CanaryStep(StepBase):
             raise ValueError("canary expect: refused sends nothing: 'to' and 'store' do not apply")
         return self
 
+    @property
+    def per_domain(self) -> bool:
+        """A delivered canary per domain: `to` names `{domain}` (`postmaster@{domain}`)."""
+        return self.to is not None and "{domain}" in self.to
+
     def describe(self) -> str:
         where = f" from {self.via}" if self.via else ""
         if self.expect == "refused":
             return f"Check{where} that every address of the MX now served refuses SMTP"
+        if self.per_domain:
+            return (
+                f"Send a canary{where} to {self.to} of each domain through its MX now served, find it in {self.store}"
+            )
         return f"Send a canary{where} to {self.to} through the MX now served and find it in {self.store}"
 
 

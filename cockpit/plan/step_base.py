@@ -39,7 +39,7 @@ class StepBase(BaseModel):
     changes: bool | None = None
     """Whether this step changes a server, where its kind lets the plan say (ssh); None: the kind decides."""
     concurrency: Annotated[int, Field(ge=1, le=256)] | None = None
-    """Items worked on at once by a step that fans out (dns_update, sync, verify); None: the kind's
+    """Items worked on at once by a step that fans out (dns_update, sync, verify, canary); None: the kind's
     default (`fan_out`)."""
 
     @model_validator(mode="after")
@@ -48,7 +48,9 @@ class StepBase(BaseModel):
             kind = self.kind
             raise ValueError(f"'changes' is for ssh steps: the cockpit knows whether a {kind} step changes anything")
         if self.concurrency is not None and not self.fan_out:
-            raise ValueError(f"'concurrency' is for steps that fan out (dns_update, sync, verify), not {self.kind}")
+            raise ValueError(
+                f"'concurrency' is for steps that fan out (dns_update, sync, verify, canary), not {self.kind}"
+            )
         return self
 
     @property

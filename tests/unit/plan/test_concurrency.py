@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cockpit.plan import DnsUpdateStep, PlanError, VerifyStep, parse_plan
+from cockpit.plan import CanaryStep, DnsUpdateStep, PlanError, VerifyStep, parse_plan
 
 PLAN = """\
 version: 1
@@ -40,9 +40,12 @@ def test_each_kind_that_fans_out_has_a_default_and_takes_the_plans_value() -> No
       - verify: {from: a, to: b}
       - verify: {from: a, to: b}
         concurrency: 1
+      - canary: {expect: refused}
+      - canary: {expect: delivered, to: "postmaster@{domain}", store: b, concurrency: 32}
 """), "p.yaml")  # fmt: skip
     found = [(type(step), step.workers) for _, step in plan.steps()]
-    assert found == [(DnsUpdateStep, 16), (DnsUpdateStep, 64), (VerifyStep, 4), (VerifyStep, 1)]
+    assert found == [(DnsUpdateStep, 16), (DnsUpdateStep, 64), (VerifyStep, 4), (VerifyStep, 1),
+                     (CanaryStep, 8), (CanaryStep, 32)]  # fmt: skip
 
 
 def test_concurrency_elsewhere_or_out_of_range_is_a_located_error() -> None:
@@ -52,6 +55,6 @@ def test_concurrency_elsewhere_or_out_of_range_is_a_located_error() -> None:
       - verify: {from: a, to: b, concurrency: 0}
 """)
     assert errors(text) == [
-        "p.yaml:14:9: step 1 of phase 'p': 'concurrency' is for steps that fan out (dns_update, sync, verify), not ssh",
+        "p.yaml:14:9: step 1 of phase 'p': 'concurrency' is for steps that fan out (dns_update, sync, verify, canary), not ssh",
         "p.yaml:16:47: step 2 of phase 'p': concurrency: must be at least 1, got 0",
     ]
