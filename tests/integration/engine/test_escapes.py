@@ -98,7 +98,10 @@ async def test_the_full_screen_shows_escapes_visibly_and_the_terminal_keeps_its_
     plan = hostile_plan(method_lab)
     window = Tmux(120, 40)
     try:
-        await window.tmux("start-server", ";", "set", "-g", "set-clipboard", "on")
+        # A server with no session exits at once unless told not to: new-session could then find it gone.
+        await window.tmux(
+            "start-server", ";", "set", "-g", "exit-empty", "off", ";", "set", "-g", "set-clipboard", "on"
+        )
         await window.start(cockpit_command(plan))
         screen = await window.wait_for("Checklist")
         assert "\\e]0;pwned-title" in screen or "\\e]52" in screen, screen
