@@ -8,9 +8,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from cockpit.mail import StoreSpec
+from cockpit.engine.context import StepContext
+from cockpit.engine.mail_glue import mail_failure
+from cockpit.mail import MailError, StoreSpec, expand_store
 from cockpit.mail.folder_names import plain
 from cockpit.mail.store_spec import MailboxRef
+from cockpit.ssh import SshError
 
 BATCH = 250
 """Mailboxes per batch: a store this small is one pass, as before fan-out existed."""
@@ -48,3 +51,15 @@ def mailbox_batches(refs: Sequence[MailboxRef], size: int = BATCH) -> MailboxBat
     if current:
         batches.append(tuple(current))
     return MailboxBatches(batches, users) if len(batches) > 1 else None
+
+
+async def listed_batches(ctx: StepContext, source: StoreSpec) -> tuple[list[MailboxRef], MailboxBatches | None]:
+    """The source's mailboxes (read-only listing) and their batches; ([], None) when the listing fails in the
+    store itself (the whole-store pass that follows says what is wrong, as it always did)."""
+    try:
+        refs = await expand_store(ctx.services.connections, source)
+    except MailError:
+        return [], None
+    except SshError as exc:
+        raise mail_failure(exc, ctx) from None
+    return list(refs), mailbox_batches(refs)

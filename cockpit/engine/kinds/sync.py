@@ -15,9 +15,9 @@ from cockpit.engine.context import StepContext
 from cockpit.engine.events import SyncPass
 from cockpit.engine.kinds.base import KindOf
 from cockpit.engine.kinds.sync_batches import BatchedSync
-from cockpit.engine.mail_batches import mailbox_batches
+from cockpit.engine.mail_batches import listed_batches
 from cockpit.engine.mail_glue import MailSink, mail_failure, one_domain, store_spec, write_atomically
-from cockpit.mail import MailError, SyncResult, SyncState, expand_store, sync
+from cockpit.mail import SyncResult, SyncState, sync
 from cockpit.plan import SyncStep
 from cockpit.ssh import SshError
 
@@ -31,13 +31,7 @@ class SyncKind(KindOf[SyncStep]):
         previous = _previous(kept, ctx)
         ctx.info(f"{step.source} ({source.host}) → {step.dest} ({dest.host}): data passes through the cockpit; "
                  + ("a delta pass from the last pass's state" if previous else "a first, full pass"))  # fmt: skip
-        try:
-            refs = await expand_store(ctx.services.connections, source)
-        except MailError:
-            refs = []  # the whole-store pass below says what is wrong, as it always did
-        except SshError as exc:
-            raise mail_failure(exc, ctx) from None
-        batches = mailbox_batches(refs)
+        refs, batches = await listed_batches(ctx, source)
         if batches is not None:
             try:
                 batched = BatchedSync(ctx, step, (source, dest), refs, batches,

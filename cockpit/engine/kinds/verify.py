@@ -15,9 +15,9 @@ from cockpit.engine.context import StepContext, StepFailed
 from cockpit.engine.events import VerifyDone
 from cockpit.engine.fanout import BatchOutcome, ItemError, ItemOutput, fan_out_batches
 from cockpit.engine.kinds.base import KindOf
-from cockpit.engine.mail_batches import mailbox_batches
+from cockpit.engine.mail_batches import listed_batches
 from cockpit.engine.mail_glue import MailSink, mail_failure, one_domain, store_spec
-from cockpit.mail import FolderComparison, MailError, StoreSpec, expand_store, ignore_mail_events, verify
+from cockpit.mail import FolderComparison, StoreSpec, ignore_mail_events, verify
 from cockpit.plan import VerifyStep
 from cockpit.ssh import SshError
 
@@ -30,13 +30,7 @@ class VerifyKind(KindOf[VerifyStep]):
         step = self.step
         source = store_spec(ctx.plan, step.source, ctx.base_dir)
         dest = store_spec(ctx.plan, step.dest, ctx.base_dir)
-        try:
-            refs = await expand_store(ctx.services.connections, source)
-        except MailError:
-            refs = []  # the whole-store pass below says what is wrong, as it always did
-        except SshError as exc:
-            raise mail_failure(exc, ctx) from None
-        batches = mailbox_batches(refs)
+        refs, batches = await listed_batches(ctx, source)
         if batches is None:
             return await self._whole(ctx, source, dest)
         ctx.info(f"{format_count(len(refs))} mailboxes of {step.source} in {format_count(len(batches.batches))} "
