@@ -26,16 +26,8 @@ async def run_observer(run: ObservedRun, *, theme: str | None) -> int:
     """`cockpit observe`: the read-only cockpit following another cockpit's journal until q (exit 0) or a
     signal (its exit code)."""
     app = CockpitApp(run, theme=theme)
-    loop = asyncio.get_running_loop()
-    for signum, code in SIGNAL_EXITS.items():
-        loop.add_signal_handler(signum, app.hangup, code)
-    try:
-        result = await app.run_async()
-    finally:
-        for signum in SIGNAL_EXITS:
-            loop.remove_signal_handler(signum)
-        await run.services.close()
-    return result if isinstance(result, int) else 0
+    result = await _run_app(app)
+    return result if result is not None else 0
 
 
 async def run_fullscreen(session: Session, *, theme: str | None, screenshots: Path | None = None) -> int:
@@ -51,6 +43,13 @@ async def run_fullscreen(session: Session, *, theme: str | None, screenshots: Pa
     if over_ssh_outside_multiplexer():
         warnings.append(OVER_SSH_WARNING)
     app = CockpitApp(session.run, theme=theme, warnings=warnings, screenshots=screenshots)
+    result = await _run_app(app)
+    return result if result is not None else app.exit_code_of_run
+
+
+async def _run_app(app: CockpitApp) -> int | None:
+    """Run the app with the signals stopping it cleanly; close the run's services afterwards. The app's
+    exit code, or None when it left without one."""
     loop = asyncio.get_running_loop()
     for signum, code in SIGNAL_EXITS.items():
         loop.add_signal_handler(signum, app.hangup, code)
@@ -59,5 +58,5 @@ async def run_fullscreen(session: Session, *, theme: str | None, screenshots: Pa
     finally:
         for signum in SIGNAL_EXITS:
             loop.remove_signal_handler(signum)
-        await session.run.services.close()
-    return result if isinstance(result, int) else app.exit_code_of_run
+        await app.run_of_plan.services.close()
+    return result if isinstance(result, int) else None
