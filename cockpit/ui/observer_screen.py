@@ -18,11 +18,12 @@ from textual.widgets import Footer, Label
 from cockpit.engine.events import DnsFlip, DnsRound, Event, RunStarted
 from cockpit.engine.journal import event_record
 from cockpit.engine.observed_run import OBSERVING, ObservedRun
-from cockpit.ui.cockpit_screen import CockpitScreen, Severity
+from cockpit.ui.cockpit_screen import CockpitScreen
 from cockpit.ui.messages import EngineEvent
 from cockpit.ui.panes.checklist_pane import ChecklistPane
 from cockpit.ui.panes.output_pane import OutputPane
 from cockpit.ui.panes.step_list import StepList
+from cockpit.ui.run_panes import Severity
 
 REPLAYED = 2.0
 """Events stamped this long before the observer opened are history: shown, never announced."""
