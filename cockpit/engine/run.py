@@ -19,13 +19,13 @@ from cockpit.base.units import format_duration
 from cockpit.engine.auto_answers import Automatic, StopHere, automatic_answer
 from cockpit.engine.context import StepContext, StepFailed, StepSkipped, bounded
 from cockpit.engine.control import ControlServer
-from cockpit.engine.events import Asking, Decision, EventBus, Notice, RunFinished, RunStarted, StepChanged, StepIntent
+from cockpit.engine.events import Asking, EventBus, Notice, RunFinished, RunStarted, StepChanged, StepIntent
 from cockpit.engine.forecast_watch import ForecastWatch
 from cockpit.engine.journal import JournalError
-from cockpit.engine.kinds.countdown import CountdownKind
 from cockpit.engine.kinds.registry import StepKind, make_kind
 from cockpit.engine.options import RunOptions, operator_identity
-from cockpit.engine.prompts import PROMPT_STATE, Answer, CommandResult, Prompt, PromptKind, resolve
+from cockpit.engine.prompts import PROMPT_STATE, Answer, CommandResult, Prompt, PromptKind
+from cockpit.engine.run_commands import RunCommands
 from cockpit.engine.services import RunServices
 from cockpit.engine.side_actions import SideActions
 from cockpit.engine.states import StepState, allowed
@@ -41,7 +41,7 @@ BACKOFF_MAX = 60.0
 __all__ = ["PlanRun", "RunOptions", "RunStopped", "StepStatus"]
 
 
-class PlanRun:
+class PlanRun(RunCommands):
     def __init__(
         self,
         plan: Plan,
@@ -300,9 +300,6 @@ class PlanRun:
             status.items_done = set()  # the step's items are redone only if it is run again on purpose
         self.bus.publish(StepChanged(self.clock.now(), status.step.id, state, status.attempt, detail))
 
-    def _decide(self, step_id: str, action: str, source: str, reason: str) -> None:
-        self.bus.publish(Decision(self.clock.now(), step_id, str(action), source, reason))
-
     def _notice(self, level: str, text: str) -> None:
         self.bus.publish(Notice(self.clock.now(), level, text))
 
@@ -333,94 +330,6 @@ class PlanRun:
             self._journal_failure = error
             self._notice("error", str(error))
             self.stop("failed", 1)
-
-    # ----------------------------------------------------------------- operator commands
-
-    def answer(self, answer: Answer, reason: str = "", source: str = "operator") -> CommandResult:
-        """Answer the open prompt."""
-        prompt = self.prompt
-        if prompt is None or prompt.answer.done():
-            return CommandResult(False, "nothing is waiting for an answer")
-        blocked = self.side.blocks(prompt.step_id)
-        if blocked:
-            return CommandResult(False, blocked)
-        if not prompt.takes(answer):
-            takes = " or ".join(str(a) for a in prompt.answers)
-            return CommandResult(False, f"step {prompt.step_id} waits for {takes}, not {answer}")
-        self._decide(prompt.step_id, answer, source, reason)
-        prompt.answer.set_result((answer, reason))
-        return CommandResult(True, f"{answer}: {prompt.step_id}")
-
-    def go(self) -> CommandResult:
-        """Enter: confirm, run the proposed step, or retry a failed one."""
-        prompt = self.prompt
-        if prompt is not None and prompt.kind == PromptKind.FAILED:
-            return self.answer(Answer.RETRY)
-        if prompt is not None and prompt.kind == PromptKind.INTERRUPTED:
-            return CommandResult(False, f"step {prompt.step_id} was interrupted: choose rerun, mark done or skip")
-        return self.answer(Answer.GO)
-
-    def skip(self, reason: str) -> CommandResult:
-        if not reason.strip():
-            return CommandResult(False, "a skip needs a reason")
-        return self.answer(Answer.SKIP, reason.strip())
-
-    def retry(self) -> CommandResult:
-        """Try the step again: retry a failed step, rerun an interrupted one."""
-        prompt = self.prompt
-        if prompt is not None and prompt.kind == PromptKind.INTERRUPTED:
-            return self.answer(Answer.RERUN)
-        return self.answer(Answer.RETRY)
-
-    def decide(self, word: str) -> CommandResult:
-        """Answer the open prompt with a word of the shared vocabulary (retry, rerun, done, skip, go)."""
-        prompt = self.prompt
-        if prompt is None or prompt.answer.done():
-            return CommandResult(False, "nothing is waiting for an answer")
-        answer = resolve(prompt.kind, word)
-        if answer is None:
-            return CommandResult(False, f"step {prompt.step_id} does not take '{word}' now")
-        return self.answer(answer)
-
-    def abort(self) -> CommandResult:
-        """Stop the running step; it fails with 'aborted by the operator' and may then be retried or skipped."""
-        if self._task is None or self._task.done() or self.current is None:
-            return CommandResult(False, "no step is running")
-        self._aborting = True
-        self._decide(self.current, "abort", "operator", "")
-        self._task.cancel()
-        return CommandResult(True, f"aborting {self.current}")
-
-    def running_step(self) -> str | None:
-        """The step whose task is at work now (not one that only waits for the operator)."""
-        if self._task is None or self._task.done() or self.current is None:
-            return None
-        if self.steps[self.current].state == StepState.AWAITING_CONFIRMATION:
-            return None
-        return self.current
-
-    def countdown(self) -> CountdownKind | None:
-        return self._kind if isinstance(self._kind, CountdownKind) else None
-
-    def pause_or_resume(self) -> CommandResult:
-        countdown = self.countdown()
-        if countdown is None or self.current is None:
-            return CommandResult(False, "no countdown is running")
-        if countdown.paused_remaining is None:
-            countdown.pause()
-            self._decide(self.current, "pause", "operator", "")
-            return CommandResult(True, "countdown paused")
-        countdown.resume()
-        self._decide(self.current, "resume", "operator", "")
-        return CommandResult(True, "countdown resumed")
-
-    def extend(self, seconds: float = 60.0) -> CommandResult:
-        countdown = self.countdown()
-        if countdown is None or self.current is None:
-            return CommandResult(False, "no countdown is running")
-        countdown.extend(seconds)
-        self._decide(self.current, "extend", "operator", f"+{format_duration(seconds)}")
-        return CommandResult(True, f"countdown extended by {format_duration(seconds)}")
 
     def stop(self, outcome: str = "stopped", exit_code: int = 1) -> CommandResult:
         """End the run now (quit, a signal): the journal lets a later run resume."""
