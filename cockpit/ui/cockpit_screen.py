@@ -4,20 +4,13 @@ run's command API. Every action exists as a binding (footer, `?`) and in the com
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer
 
-from cockpit.engine.events import (
-    Asking,
-    CountdownSet,
-    RunFinished,
-    RunStarted,
-    StepChanged,
-)
 from cockpit.engine.prompts import Answer, CommandResult, Prompt, PromptKind, resolve
 from cockpit.engine.states import StepState
 from cockpit.ui.dialogs.confirm_screen import ConfirmScreen
@@ -35,13 +28,6 @@ from cockpit.ui.retreat_keys import ask_park, ask_rerun, ask_undo, can_rerun, ha
 from cockpit.ui.run_panes import RunPanes
 
 EXTEND_BY = 60.0
-FLIPS_AT_ONCE = 500
-"""Flips the screen takes in one turn of its message queue."""
-PROMPTING = (RunStarted, RunFinished, StepChanged, Asking, CountdownSet)
-"""Events that may change the run's question or the keys that act now (the others never do: a burst of
-thousands of DNS answers must not recompose the footer thousands of times)."""
-Severity = Literal["information", "warning", "error"]
-NOTICE_SEVERITY: dict[str, Severity] = {"info": "information", "warning": "warning", "error": "error"}
 
 
 def _binding(key: str, action: str, description: str, tooltip: str, *, show: bool = True, display: str = "") -> Binding:
