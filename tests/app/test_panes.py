@@ -281,6 +281,37 @@ async def test_a_line_wider_than_the_pane_ends_with_an_ellipsis(cockpit: Build) 
         assert next(text for text in painted if "short line" in text).rstrip().endswith("short line")
 
 
+async def test_right_and_left_scroll_a_cut_line_sideways_to_its_end_and_back(cockpit: Build) -> None:
+    c = cockpit()
+    async with c.app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, asking(c.run, "lower-ttl"))
+        pane = c.app.screen.query_one(OutputPane)
+        digest = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+        say(c, f"sha256sum /srv/move/mail-2026-12-01.tar.zst {digest} END")
+        say(c, "short")
+        pane.flush()
+        await pilot.pause()
+        log = pane.log_view
+        log.focus()
+
+        def painted(marker: str) -> str:
+            return next(log.render_line(y).text for y in range(log.size.height) if marker in log.render_line(y).text)
+
+        assert "END" not in painted("sha256sum")
+        for _ in range(8):  # more presses than the line is wide: it stops where the widest line ends
+            await pilot.press("right")
+        await pilot.pause()
+        shifted = painted("END")
+        assert shifted.startswith("…") and shifted.rstrip().endswith("END")
+        assert 0 < log.scroll_offset.x <= log.max_scroll_x
+        assert not any("short" in log.render_line(y).text for y in range(log.size.height))  # scrolled past it
+        for _ in range(8):
+            await pilot.press("h")
+        await pilot.pause()
+        assert log.scroll_offset.x == 0 and painted("sha256sum").startswith("  sha256sum")
+        assert painted("short").rstrip().endswith("short")
+
+
 async def test_escape_is_offered_only_while_a_filter_is_set(cockpit: Build) -> None:
     c = cockpit()
     async with c.app.run_test(size=(120, 30)) as pilot:

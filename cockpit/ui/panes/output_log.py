@@ -1,7 +1,8 @@
 """The scrollable job output: a Line API widget painting only the visible lines of the bounded history.
 
 It follows the end while the operator is at the end; once they scroll up it keeps their place (even as old
-lines fall out of the bounds) and counts what arrived meanwhile, for the "N new lines" badge.
+lines fall out of the bounds) and counts what arrived meanwhile, for the "N new lines" badge. A line wider
+than the pane ends in "…" (a hash or a command must not look whole); ←/→ scroll sideways to read the rest.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import ClassVar, Unpack
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
+from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -34,8 +36,31 @@ def clean(text: str) -> str:
     return visible(text)
 
 
+SIDE_STEP = 16
+"""Columns one ←/→ press scrolls a long line by."""
+
+
+def line_width(text: str) -> int:
+    """Cells a line takes (ASCII, the usual case, by its length: no per-character look-up under a flood)."""
+    return len(text) if text.isascii() else cell_len(text)
+
+
 class OutputLog(ScrollView, can_focus=True):
     """The kept output lines, or those matching the filter."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "left,h", "side(-1)", "Scroll left", show=False, id="output.left", tooltip="Back to the start of long lines"
+        ),
+        Binding(
+            "right,l",
+            "side(1)",
+            "Scroll right",
+            show=False,
+            id="output.right",
+            tooltip="Read the rest of lines ending in …",
+        ),
+    ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "output-log--stderr",
@@ -45,7 +70,8 @@ class OutputLog(ScrollView, can_focus=True):
 
     DEFAULT_CSS = """
     OutputLog {
-        overflow-x: hidden;
+        overflow-x: auto;
+        scrollbar-size-horizontal: 0;
         background: $surface;
         & > .output-log--stderr { color: $text-error; }
         & > .output-log--info { color: $text-muted; }
@@ -66,6 +92,8 @@ class OutputLog(ScrollView, can_focus=True):
         self._matches: list[Line] | None = None
         self._follow = True
         self._paint: _Paint | None = None
+        self._widest = 0
+        """The widest line kept so far (mark included): how far the pane scrolls sideways."""
 
     @property
     def view(self) -> Sequence[Line]:
@@ -107,7 +135,8 @@ class OutputLog(ScrollView, can_focus=True):
             del self._matches[:shift]
         else:
             added = len(batch) + lost
-        self.virtual_size = Size(0, len(self.view))
+        self._widest = max(self._widest, max((line_width(line.text) + 2 for line in batch), default=0))
+        self.virtual_size = Size(self._widest, len(self.view))
         if following:
             self.unseen = 0
             self._to_end()
@@ -122,11 +151,15 @@ class OutputLog(ScrollView, can_focus=True):
         self.filter_text = text.strip()
         needle = self.filter_text.lower()
         self._matches = None if not needle else [line for line in self.buffer.lines if self._match(line)]
-        self.virtual_size = Size(0, len(self.view))
+        self.virtual_size = Size(self._widest, len(self.view))
         self.unseen = 0
         self._follow = True
         self._to_end()
         self.refresh()
+
+    def action_side(self, direction: int) -> None:
+        """Scroll sideways by SIDE_STEP columns (at most to where the widest line ends)."""
+        self.scroll_to(x=max(0, self.scroll_offset.x + direction * SIDE_STEP), animate=False, immediate=True)
 
     def seen(self) -> None:
         """The operator is back at the end: nothing is unseen any more."""
@@ -151,7 +184,7 @@ class OutputLog(ScrollView, can_focus=True):
             kind: base + self.get_component_rich_style(f"output-log--{kind}")
             for kind in (LineKind.STDERR, LineKind.INFO, LineKind.SEPARATOR)
         }
-        return _Paint(self.scrollable_content_region.width, base, styles)
+        return _Paint(self.scrollable_content_region.width, round(self.scroll_offset.x), base, styles)
 
     def render_line(self, y: int) -> Strip:
         paint = self._paint or self._paint_styles()
@@ -168,10 +201,15 @@ class OutputLog(ScrollView, can_focus=True):
             rule = "─" * max(0, width - cell_len(title))
             return Strip([Segment(title + rule, style)]).crop_extend(0, width, base)
         mark, text = MARKS.get(stream, "  "), clean(line.text)
-        if cell_len(mark) + cell_len(text) > width:  # a cut line says so: a hash or a command must not look whole
-            strip = Strip([Segment(mark, style), Segment(text, style)]).crop(0, max(0, width - 1))
-            return Strip([*strip, Segment("…", style)]).extend_cell_length(width, base)
-        return Strip([Segment(mark, style), Segment(text, style)]).extend_cell_length(width, base)
+        strip = Strip([Segment(mark, style), Segment(text, style)])
+        x = paint.x
+        if x and strip.cell_length > x:  # scrolled sideways: the hidden start is said too
+            strip = Strip([Segment("…", style), *strip.crop(x + 1, strip.cell_length)])
+        elif x:
+            return Strip.blank(width, base)
+        if strip.cell_length > width:  # a cut line says so: a hash or a command must not look whole
+            strip = Strip([*strip.crop(0, max(0, width - 1)), Segment("…", style)])
+        return strip.extend_cell_length(width, base)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,5 +217,7 @@ class _Paint:
     """What painting a line needs from the DOM, looked up once per repaint."""
 
     width: int
+    x: int
+    """How far the operator scrolled sideways."""
     base: Style
     styles: dict[str, Style]

@@ -144,3 +144,8 @@ class OutputPane(Vertical):
         self._badge(self.log_view)
         self.log_view.focus()
         self.refresh_bindings()
+
+
+def output_keys() -> list[BindingType]:
+    """The output's keys, for help: the log's (sideways) and the pane's."""
+    return [*OutputLog.BINDINGS, *OutputPane.BINDINGS]
