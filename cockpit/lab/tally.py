@@ -151,13 +151,19 @@ class LabTally:
             text += ", end not proven"
         return text + (f" (floor {format_duration(floor)})" if floor is not None else "")
 
-    def line(self) -> str:
-        """`sent N · old M · moved K · new L · lost 0 · duplicated 0 · downtime X s (floor Y s) · ...`."""
+    def lines(self) -> list[str]:
+        """The tally in three short lines (80 columns hold each): what was sent and where it went, what went
+        wrong, and the downtime."""
         v = self.verdict
         stranded = f" · stranded {v.stranded}" if v.stranded else ""
         queued = f" · queued {v.queued}" if v.queued else ""
         deferred = f" · senders deferred mail up to {format_duration(v.longest_deferral)}" if v.longest_deferral else ""
-        return (
-            f"sent {v.sent} · old {v.old} · moved {v.moved} · new {v.new} · lost {v.lost} · "
-            f"duplicated {v.duplicated}{stranded}{queued} · {self.downtime_text()}{deferred}"
-        )
+        return [
+            f"sent {v.sent} · old {v.old} · moved {v.moved} · new {v.new}",
+            f"lost {v.lost} · duplicated {v.duplicated}{stranded}{queued}",
+            f"{self.downtime_text()}{deferred}",
+        ]
+
+    def line(self) -> str:
+        """`sent N · old M · moved K · new L · lost 0 · duplicated 0 · downtime X s (floor Y s) · ...`."""
+        return " · ".join(self.lines())

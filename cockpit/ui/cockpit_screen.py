@@ -22,7 +22,7 @@ from cockpit.ui.panes.countdown_pane import CountdownPane
 from cockpit.ui.panes.header_bar import HeaderBar
 from cockpit.ui.panes.nameservers_pane import NameserversPane
 from cockpit.ui.panes.ns_many import ManyPairsPane, many_pairs
-from cockpit.ui.panes.output_pane import OutputPane
+from cockpit.ui.panes.output_pane import OutputPane, output_keys
 from cockpit.ui.panes.step_list import StepList
 from cockpit.ui.retreat_keys import ask_park, ask_rerun, ask_undo, can_rerun, has_parking
 from cockpit.ui.run_panes import RunPanes
@@ -236,7 +236,7 @@ class CockpitScreen(RunPanes):
         self.query_one(OutputPane).log_view.scroll_end(animate=False)
 
     def action_help(self) -> None:
-        sections = [("Run", self.BINDINGS), ("Checklist", StepList.BINDINGS), ("Output", OutputPane.BINDINGS)]
+        sections = [("Run", self.BINDINGS), ("Checklist", StepList.BINDINGS), ("Output", output_keys())]
         self.app.push_screen(HelpScreen(help_sections(self.app, sections)))
 
     def action_screenshot(self) -> None:

@@ -21,7 +21,7 @@ from cockpit.engine.observed_run import OBSERVING, ObservedRun
 from cockpit.ui.cockpit_screen import CockpitScreen
 from cockpit.ui.messages import EngineEvent
 from cockpit.ui.panes.checklist_pane import ChecklistPane
-from cockpit.ui.panes.output_pane import OutputPane
+from cockpit.ui.panes.output_pane import output_keys
 from cockpit.ui.panes.step_list import StepList
 from cockpit.ui.run_panes import Severity
 
@@ -152,7 +152,7 @@ class ObserverScreen(CockpitScreen, inherit_bindings=False):
     def action_help(self) -> None:
         from cockpit.ui.dialogs.help_screen import HelpScreen, help_sections
 
-        sections = [("Observer", self.BINDINGS), ("Checklist", StepList.BINDINGS), ("Output", OutputPane.BINDINGS)]
+        sections = [("Observer", self.BINDINGS), ("Checklist", StepList.BINDINGS), ("Output", output_keys())]
         self.app.push_screen(HelpScreen(help_sections(self.app, sections)))
 
     def _refuse(self) -> None:

@@ -54,6 +54,8 @@ FLIPS_AT_ONCE = 500
 PROMPTING = (RunStarted, RunFinished, StepChanged, Asking, CountdownSet)
 """Events that may change the run's question or the keys that act now (the others never do: a burst of
 thousands of DNS answers must not recompose the footer thousands of times)."""
+END_OF_RUN = "end of run"
+"""The output's section for what is said after the last step (the run's end, the demo's tally)."""
 Severity = Literal["information", "warning", "error"]
 NOTICE_SEVERITY: dict[str, Severity] = {"info": "information", "warning": "warning", "error": "error"}
 
@@ -165,9 +167,16 @@ class RunPanes(Screen[None]):
         self._tick()
 
     def _run_finished(self, event: RunFinished) -> None:
+        """The end is a line in the output, where it stays; a toast too only on a wide screen (at 80 columns
+        a toast covers the output, where the end's figures are)."""
         self.finished = event
-        severity: Severity = "information" if event.exit_code == 0 else "warning"
-        self.notify(f"run {event.outcome} (exit {event.exit_code}) — q leaves", title="Run finished", severity=severity)
+        self.add_class("-finished")
+        text = f"run {event.outcome} (exit {event.exit_code}) — q leaves"
+        stream = "info" if event.exit_code == 0 else "stderr"
+        self.buffer.append(OutputLine(event.at, END_OF_RUN, "cockpit", stream, text))
+        if self.has_class("-wide"):
+            severity: Severity = "information" if event.exit_code == 0 else "warning"
+            self.notify(text, title="Run finished", severity=severity)
         self._tick()
 
     def _step_changed(self, event: StepChanged) -> None:
@@ -226,8 +235,9 @@ class RunPanes(Screen[None]):
     def _notice(self, event: Notice) -> None:
         """Every notice is a line in the output (where it stays readable); warnings and errors also toast."""
         stream = "stderr" if event.level in ("warning", "error") else "info"
-        text = f"{event.level}: {event.text}"
-        self.buffer.append(OutputLine(event.at, self.run.current or "", "cockpit", stream, text))
+        text = event.text if event.level == "info" else f"{event.level}: {event.text}"  # "· " marks info already
+        step_id = self.run.current or (END_OF_RUN if self.finished is not None else "cockpit")
+        self.buffer.append(OutputLine(event.at, step_id, "cockpit", stream, text))
         if event.level != "info":
             self.notify(event.text, severity=NOTICE_SEVERITY.get(event.level, "warning"), timeout=8)
 

@@ -168,6 +168,11 @@ async def test_full_screen_demo_in_tmux_pressed_through_to_the_tally(tmp_path: P
         first = await until("Checklist", 60, press=False)
         assert "Nameservers" in first and "demo.test" in first
         await until("run done", 300, press=True)
+        # The end stays on screen, whole: the run's last line, then the tally in three lines under it.
+        end = await until("mail so far: lost 0 · duplicated 0", 30, press=False)
+        lines = end.splitlines()
+        first = next(i for i, line in enumerate(lines) if "run done (exit 0)" in line)
+        assert "mail so far: sent" in lines[first + 1] and "downtime" in lines[first + 3], end
         await run("send-keys", "-t", "t", "q")
         screen = await until("EXIT=", 120, press=False)
     finally:
