@@ -90,7 +90,7 @@ async def test_kill_9_anywhere_then_resume(old_sshd: OpenSshServer, new_sshd: Op
     }
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
-    kills = 0
+    kills = mid_copy = 0
     while kills < KILLS:
         child = await Child.start(config)
         if rng.random() < 0.3:
@@ -99,8 +99,13 @@ async def test_kill_9_anywhere_then_resume(old_sshd: OpenSshServer, new_sshd: Op
             await asyncio.wait_for(child.until(rng.randint(1, 1500)), 300)
         finished = child.done or child.process.returncode == 0
         await child.kill()
-        assert not finished, f"the sync finished before kill {kills + 1} (seed {seed})"
+        if finished:
+            break  # what was left fitted before this kill point; the run below still has to find it all there
         kills += 1
+        mid_copy += child.copied > 0
+    # A kill point past the end of what was left (a start-up sleep on a fast machine) ends the loop early; three
+    # kills inside the copy are the least this test stands for.
+    assert mid_copy >= 3, f"only {mid_copy} kills landed while messages were copied (seed {seed})"
     child = await Child.start(config)
     await asyncio.wait_for(child.until(MESSAGES + 1), 300)
     assert child.done, f"the last run did not finish (seed {seed})"
