@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
 
 from cockpit.base.safe_text import visible
-from cockpit.base.units import format_duration
+from cockpit.base.units import format_clock, format_duration
 from cockpit.engine.events import RunFinished
 from cockpit.engine.forecast import Forecast
 from cockpit.engine.run import PlanRun
@@ -71,8 +69,11 @@ class HeaderBar(Horizontal):
         self.set_class(downtime_over, "-downtime-over")
         label = self.query_one("#header-downtime", Label)
         if downtime is not None:
-            end = f" · ends ~{time.strftime('%H:%M:%S', time.localtime(ends))}" if ends is not None else ""
-            label.update(f"downtime {hms(downtime)}" + (" (over)" if downtime_over else end))
+            if downtime_over:  # the final figure, printed as the tally, the summary and the report print it
+                label.update(f"downtime {format_duration(downtime)} (over)")
+            else:
+                end = f" · ends ~{format_clock(ends)}" if ends is not None else ""
+                label.update(f"downtime {hms(downtime)}{end}")
         elif forecast:
             label.update(f"forecast {forecast}")
 

@@ -171,14 +171,20 @@ async def test_full_screen_demo_in_tmux_pressed_through_to_the_tally(tmp_path: P
         # The end stays on screen, whole: the run's last line, then the tally in three lines under it.
         end = await until("mail so far: lost 0 · duplicated 0", 30, press=False)
         lines = end.splitlines()
-        first = next(i for i, line in enumerate(lines) if "run done (exit 0)" in line)
-        assert "mail so far: sent" in lines[first + 1] and "downtime" in lines[first + 3], end
+        done_at = next(i for i, line in enumerate(lines) if "run done (exit 0)" in line)
+        assert "mail so far: sent" in lines[done_at + 1] and "downtime" in lines[done_at + 3], end
+        # One figure: the header's downtime, once over, is the tally's, written the same way.
+        header = re.search(r"downtime (\S+) \(over\)", lines[0])
+        shown = re.search(r"downtime (\S+) \(floor ", lines[done_at + 3])
+        assert header and shown and header[1] == shown[1], end
         await run("send-keys", "-t", "t", "q")
         screen = await until("EXIT=", 120, press=False)
     finally:
         await run("kill-server")
     assert "EXIT=0" in screen, screen
     counts = tally(screen)
+    printed = DOWNTIME.search(screen)
+    assert printed and printed["downtime"] == shown[1], screen
     assert counts["lost"] == 0 and counts["duplicated"] == 0
     # One SVG per phase entered, in order, and one of the end; each is the screen as it was.
     taken = sorted(path.name for path in shots.glob("*.svg"))
