@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 
+from cockpit.base.units import format_duration
 from cockpit.commands.common import fail, say
 from cockpit.commands.run_setup import open_run
 from cockpit.engine.downtime import DowntimeClock
@@ -234,6 +235,6 @@ async def _finish(lab: Lab) -> LabTally:
     figures from its journal."""
     lab.stop_submitting()
     if lab.pending:
-        say(f"waiting up to {lab.pace.drain_timeout:.0f} s for {lab.pending} message(s) still being retried")
+        say(f"waiting up to {format_duration(lab.pace.drain_timeout)} for {lab.pending} message(s) still being retried")
         await lab.drain()
     return lab.tally(journal_figures(lab.plan_path))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from cockpit.base.units import format_duration
 from cockpit.commands.common import say
 from cockpit.commands.demo import journal_figures
 from cockpit.lab.errors import LabError
@@ -87,7 +88,7 @@ async def _serve(lab_: Lab) -> int:
             if lab_.pending:
                 say(
                     f"stopping: {lab_.pending} message(s) still being retried; waiting up to "
-                    f"{lab_.pace.drain_timeout:.0f} s for them (Ctrl+C again to stop now)"
+                    f"{format_duration(lab_.pace.drain_timeout)} for them (Ctrl+C again to stop now)"
                 )
                 drained = asyncio.ensure_future(lab_.drain())
                 interrupted = asyncio.ensure_future(now.wait())

@@ -17,6 +17,7 @@ from functools import partial
 from typing import TypeVar, cast
 
 from cockpit.base.clock import Clock, SystemClock
+from cockpit.base.units import format_duration
 from cockpit.dns.blocking_call import run_blocking
 from cockpit.dns.lexicon_options import check_provider_options, credential_options
 from cockpit.dns.lexicon_session import CallFailure, CallResult, LexiconSession, ListedMx
@@ -245,10 +246,16 @@ class _Change:
             asked = failure.retry_after is not None
             wait = failure.retry_after if failure.retry_after is not None else FIRST_BACKOFF * 2 ** (attempt - 1)
             if wait > LONGEST_RETRY_AFTER:
-                too_long = f"the API asks to wait {wait:g} s, longer than the {LONGEST_RETRY_AFTER:g} s a change waits"
+                too_long = (
+                    f"the API asks to wait {format_duration(wait)}, "
+                    f"longer than the {format_duration(LONGEST_RETRY_AFTER)} a change waits"
+                )
                 raise _CallFailed(operation, _amended(failure, too_long))
             if wait >= self.remaining():
-                left = f"the API asks to wait {wait:g} s, more than the {max(0.0, self.remaining()):.0f} s left"
+                left = (
+                    f"the API asks to wait {format_duration(wait)}, "
+                    f"more than the {format_duration(max(0.0, self.remaining()))} left"
+                )
                 raise _CallFailed(operation, _amended(failure, left))
             if self.editor.on_wait is not None:
                 self.editor.on_wait(ProviderWait(self.provider, operation, attempt + 1, attempts, wait, asked))

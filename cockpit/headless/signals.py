@@ -7,6 +7,7 @@ import asyncio
 import signal
 from collections.abc import Callable
 
+from cockpit.base.units import format_duration
 from cockpit.engine.events import EventBus, Notice
 from cockpit.engine.exit_codes import SIGNAL_EXITS
 from cockpit.engine.run import PlanRun
@@ -24,7 +25,7 @@ def install_signals(run: PlanRun, bus: EventBus, now: Callable[[], float]) -> Ca
         if running and now() - last_interrupt[0] > SECOND_INTERRUPT_WINDOW:
             last_interrupt[0] = now()
             text = (
-                f"step {running} is running: press Ctrl+C again within {SECOND_INTERRUPT_WINDOW:g} s "
+                f"step {running} is running: press Ctrl+C again within {format_duration(SECOND_INTERRUPT_WINDOW)} "
                 "to stop it and the run (the journal lets you resume)"
             )
             bus.publish(Notice(now(), "warning", text))

@@ -17,6 +17,7 @@ from typing import Any
 
 import asyncssh
 
+from cockpit.base.units import format_duration
 from cockpit.mail.copy_plan import CopyRequest, FlagUpdate
 from cockpit.mail.errors import MailError
 from cockpit.mail.folder_names import plain
@@ -200,7 +201,9 @@ class CopyChannels:
                 await asyncio.shield(self._src.closed)
         except TimeoutError:
             close_quietly(src_chan)
-            raise ConnectionLostError(src_host, f"the source did not finish within {FINISH_TIMEOUT:g} s") from None
+            raise ConnectionLostError(
+                src_host, f"the source did not finish within {format_duration(FINISH_TIMEOUT)}"
+            ) from None
         source_problem = failure(src_host, src_chan, self._src.stderr, LOST)
         if not dst_chan.is_closing():
             with contextlib.suppress(BrokenPipeError):
@@ -210,7 +213,9 @@ class CopyChannels:
                 await asyncio.shield(self._dst.closed)
         except TimeoutError:
             close_quietly(dst_chan)
-            raise ConnectionLostError(dst_host, f"the destination did not finish within {FINISH_TIMEOUT:g} s") from None
+            raise ConnectionLostError(
+                dst_host, f"the destination did not finish within {format_duration(FINISH_TIMEOUT)}"
+            ) from None
         if self._dst.error is not None:
             raise MailError(
                 dst_host, f"unreadable acknowledgement from the mail program: {plain(str(self._dst.error))}"

@@ -10,13 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cockpit.base.units import format_size
 from cockpit.plan.fields import domain_name
 from cockpit.plan.issues import Mark, PlanIssue
 from cockpit.plan.located import LocatedData
 
 KEY = "domains_file"
-MAX_BYTES = 16 * 1024 * 1024
-"""A domain per line: 16 MiB is hundreds of thousands of domains."""
+MAX_BYTES = 16_000_000
+"""A domain per line: 16 MB is hundreds of thousands of domains."""
 MAX_REPORTED = 50
 """Problems listed one by one; the rest are counted on one line."""
 
@@ -62,7 +63,7 @@ def expand_domains_file(located: LocatedData, base_dir: Path, source: str) -> Do
         found.in_plan.append((mark, f"cannot read domains file {value}: {reason}"))
         return found
     if len(content) > MAX_BYTES:
-        found.in_plan.append((mark, f"domains file {value} is larger than {MAX_BYTES // (1024 * 1024)} MiB"))
+        found.in_plan.append((mark, f"domains file {value} is larger than {format_size(MAX_BYTES)}"))
         return found
     domains, problems = read_domains(content)
     for line, message in problems[:MAX_REPORTED]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from cockpit.base.units import format_size
 from cockpit.plan.crossrefs import check_references
 from cockpit.plan.domains_file import expand_domains_file
 from cockpit.plan.issues import Mark, PlanError, PlanIssue
@@ -21,7 +22,7 @@ from cockpit.plan.step_shapes import normalize_steps
 from cockpit.plan.validation import describe_errors
 from cockpit.plan.yaml_tree import ScalarNode, YamlSyntaxError, parse_tree
 
-MAX_BYTES = 1024 * 1024
+MAX_BYTES = 1_000_000
 """A plan is a few kilobytes; a larger file is refused before YAML parsing begins."""
 
 
@@ -66,7 +67,7 @@ def load_plan(path: str | os.PathLike[str], *, checks: Sequence[PlanCheck] = ())
                 PlanIssue(
                     source,
                     Mark(1, 1),
-                    f"the file is {size / 1e6:.1f} MB; a plan is at most {MAX_BYTES // 1024} KiB",
+                    f"the file is {format_size(size)}; a plan is at most {format_size(MAX_BYTES)}",
                 )
             ]
         )
@@ -94,7 +95,7 @@ def parse_plan(
         if len(content) > MAX_BYTES:
             raise fail(
                 Mark(1, 1),
-                f"the text is {len(content) / 1e6:.1f} MB; a plan is at most {MAX_BYTES // 1024} KiB",
+                f"the text is {format_size(len(content))}; a plan is at most {format_size(MAX_BYTES)}",
             )
         try:
             text = content.decode("utf-8-sig")

@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from cockpit.base.units import format_size
 from cockpit.plan.models import Secret
 
-MAX_SECRET_BYTES = 64 * 1024
+MAX_SECRET_BYTES = 64_000
 
 
 class SecretError(Exception):
@@ -62,7 +63,7 @@ def read_secret(secret: Secret, base_dir: Path | None = None) -> SecretValue:
     except OSError as exc:
         raise SecretError(f"cannot read secret file {path}: {exc.strerror or type(exc).__name__}") from None
     if len(data) > MAX_SECRET_BYTES:
-        raise SecretError(f"secret file {path} is larger than {MAX_SECRET_BYTES // 1024} KiB")
+        raise SecretError(f"secret file {path} is larger than {format_size(MAX_SECRET_BYTES)}")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import asyncssh
 
+from cockpit.base.units import format_duration
 from cockpit.ssh.errors import CommandTimeoutError, ConnectError, ConnectionLostError, SshError
 from cockpit.ssh.events import Clock, EventSink, OutputLines, SshEvent, Stream, SystemClock, ignore_events
 from cockpit.ssh.lines import DEFAULT_MAX_LINE, LineSplitter
@@ -125,7 +126,7 @@ async def run_command(
         stop(chan)
         await _closed_within(session, STOP_GRACE)
         raise CommandTimeoutError(
-            host, f"command timed out after {timeout:g} s; it was signalled and its channel closed"
+            host, f"command timed out after {format_duration(timeout or 0.0)}; it was signalled and its channel closed"
         ) from None
     except asyncio.CancelledError:
         stop(chan)

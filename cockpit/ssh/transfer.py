@@ -199,7 +199,8 @@ async def _copy(
                 await asyncio.shield(pump.dst_closed)
         except TimeoutError:
             raise TransferError(
-                dest.host, f"the destination did not finish writing within {FINISH_TIMEOUT:g} s after the data ended"
+                dest.host,
+                f"the destination did not finish writing within {format_duration(FINISH_TIMEOUT)} after the data ended",
             ) from None
         _require_exit(dest.host, dst_chan, dst_end, "the destination")
     except BaseException:

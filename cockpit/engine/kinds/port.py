@@ -8,6 +8,7 @@ import contextlib
 import errno
 import socket
 
+from cockpit.base.units import format_duration
 from cockpit.engine.context import StepContext, StepFailed
 from cockpit.engine.events import ListenerProven
 from cockpit.engine.kinds.base import KindOf
@@ -31,7 +32,8 @@ class PortKind(KindOf[PortStep]):
                 return f"{where} refuses connections: senders will retry"
             if outcome == "filtered":
                 raise StepFailed(
-                    f"{where} is filtered (no answer in {CONNECT_TIMEOUT:g} s), not refused: senders would wait "
+                    f"{where} is filtered (no answer in {format_duration(CONNECT_TIMEOUT)}), not refused: "
+                    "senders would wait "
                     "for their connect timeout instead of retrying soon; make it refuse (e.g. REJECT, not DROP)"
                 )
             if outcome == "open":

@@ -114,7 +114,7 @@ async def test_a_retry_after_beyond_the_deadline_fails_at_once(pdns: PowerDnsSer
     waits: list[ProviderWait] = []
     with pytest.raises(ProviderRateLimited) as caught:
         await editor(front.url, pdns.api_key, on_wait=waits.append).replace_mx(PDNS_ZONE, [(10, "x.example.")], 300)
-    assert "asks to wait 3600 s" in caught.value.message and caught.value.changed is False
+    assert "asks to wait 1h" in caught.value.message and caught.value.changed is False
     assert waits == [] and len(front.seen) == 1
 
 

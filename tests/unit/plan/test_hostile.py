@@ -90,7 +90,7 @@ def test_fifty_megabytes_is_refused_before_parsing(tmp_path: Path) -> None:
         handle.write(b"0]\n")
     with pytest.raises(PlanError) as info:
         load_plan(big)
-    assert [str(i) for i in info.value.issues] == [f"{big}:1:1: the file is 55.0 MB; a plan is at most 1024 KiB"]
+    assert [str(i) for i in info.value.issues] == [f"{big}:1:1: the file is 55.0 MB; a plan is at most 1.0 MB"]
 
 
 def test_two_documents() -> None:

@@ -210,6 +210,6 @@ async def test_a_destination_that_never_finishes_after_the_data_fails_in_bounded
 ) -> None:
     monkeypatch.setattr(sys.modules["cockpit.ssh.transfer"], "FINISH_TIMEOUT", 1.0)
     (lab.sandbox / "f").write_bytes(b"x" * 100_000)
-    with pytest.raises(TransferError, match=r"^new: the destination did not finish writing within 1 s"):
+    with pytest.raises(TransferError, match=r"^new: the destination did not finish writing within 1s"):
         await transfer(pair, HostPath("old", str(lab.sandbox / "f")), HostPath("new", str(faulty_new.sandbox / "f")))
     assert "f" not in names(faulty_new.sandbox)
