@@ -142,6 +142,10 @@ class ObserverScreen(CockpitScreen, inherit_bindings=False):
         if not self._replaying:
             super()._alert(text, title=title, severity=severity)
 
+    def _toast(self, text: str, *, title: str = "", severity: Severity = "information", timeout: float = 8) -> None:
+        if not self._replaying:
+            super()._toast(text, title=title, severity=severity, timeout=timeout)
+
     # ------------------------------------------------------------------ keys
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -199,7 +199,7 @@ class RunPanes(Screen[None]):
         if event.kind == PromptKind.FAILED:
             self._alert(f"{event.step_id}: {event.question}", title="Step failed", severity="error")
         elif event.kind == PromptKind.INTERRUPTED:
-            self.notify(f"{event.step_id} was interrupted: r reruns, d marks done, s skips", severity="warning")
+            self._toast(f"{event.step_id} was interrupted: r reruns, d marks done, s skips", severity="warning")
 
     def on_dns_flips(self, message: DnsFlips) -> None:
         """Flips come in bursts (a zone change flips every pair of it, thousands at hosting scale): the feed
@@ -238,13 +238,24 @@ class RunPanes(Screen[None]):
         text = event.text if event.level == "info" else f"{event.level}: {event.text}"  # "· " marks info already
         step_id = self.run.current or (END_OF_RUN if self.finished is not None else "cockpit")
         self.buffer.append(OutputLine(event.at, step_id, "cockpit", stream, text))
-        if event.level != "info":
+        if event.level != "info" and self.has_class("-wide"):  # narrow: the line above is all (see _toast)
             self.notify(event.text, severity=NOTICE_SEVERITY.get(event.level, "warning"), timeout=8)
 
     def _alert(self, text: str, *, title: str, severity: Severity = "information") -> None:
         """A toast and the terminal bell: for what the operator must not miss while looking elsewhere."""
-        self.notify(text, title=title, severity=severity, timeout=10)
+        self._toast(text, title=title, severity=severity, timeout=10)
         self.app.bell()
+
+    def _toast(self, text: str, *, title: str = "", severity: Severity = "information", timeout: float = 8) -> None:
+        """A toast on a wide screen; below 110 columns a toast would cover the output pane (and the nameservers
+        under it), so there the news is a line in the output, where it also stays."""
+        if self.has_class("-wide"):
+            self.notify(text, title=title, severity=severity, timeout=timeout)
+            return
+        stream = "info" if severity == "information" else "stderr"
+        step_id = self.run.current or (END_OF_RUN if self.finished is not None else "cockpit")
+        said = f"{title.lower()}: {text}" if title else text
+        self.buffer.append(OutputLine(self.run.clock.now(), step_id, "cockpit", stream, said))
 
     def _tick(self) -> None:
         now = self.run.clock.now()

@@ -67,6 +67,7 @@ class HeaderBar(Horizontal):
         self.set_class(downtime is not None, "-downtime")
         self.set_class(downtime is None and bool(forecast), "-forecast")
         self.set_class(downtime_over, "-downtime-over")
+        self.set_class(downtime is not None and not downtime_over, "-downtime-running")
         label = self.query_one("#header-downtime", Label)
         if downtime is not None:
             if downtime_over:  # the final figure, printed as the tally, the summary and the report print it
