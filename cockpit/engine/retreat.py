@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from cockpit.base.units import format_duration
-from cockpit.dns import DiscoveryError
+from cockpit.dns import DiscoveryError, Snapshot
 from cockpit.dns.mx_addresses import mx_host_addresses
 from cockpit.engine.context import StepFailed
 from cockpit.engine.events import Event, Retreat
@@ -153,7 +153,7 @@ async def _parking_refuses(ctx: RetreatContext, state: str) -> None:
                              "deliver mail (or make senders wait); fix it first")  # fmt: skip
 
 
-async def _snapshot(ctx: RetreatContext) -> Any:
+async def _snapshot(ctx: RetreatContext) -> Snapshot:
     if not ctx.services.watch_dns:
         raise RetreatRefused("this run does not watch the nameservers, so it cannot park safely")
     ctx.services.poll_now()

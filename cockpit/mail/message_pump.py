@@ -196,26 +196,12 @@ class CopyChannels:
             close_quietly(src_chan)
             problem = failure(dst_host, dst_chan, self._dst.stderr, LOST)
             raise problem or MailError(dst_host, "the destination stopped receiving before the data ended")
-        try:
-            async with asyncio.timeout(FINISH_TIMEOUT):
-                await asyncio.shield(self._src.closed)
-        except TimeoutError:
-            close_quietly(src_chan)
-            raise ConnectionLostError(
-                src_host, f"the source did not finish within {format_duration(FINISH_TIMEOUT)}"
-            ) from None
+        await _ended(self._src.closed, src_chan, src_host, "the source")
         source_problem = failure(src_host, src_chan, self._src.stderr, LOST)
         if not dst_chan.is_closing():
             with contextlib.suppress(BrokenPipeError):
                 dst_chan.write_eof()
-        try:
-            async with asyncio.timeout(FINISH_TIMEOUT):
-                await asyncio.shield(self._dst.closed)
-        except TimeoutError:
-            close_quietly(dst_chan)
-            raise ConnectionLostError(
-                dst_host, f"the destination did not finish within {format_duration(FINISH_TIMEOUT)}"
-            ) from None
+        await _ended(self._dst.closed, dst_chan, dst_host, "the destination")
         if self._dst.error is not None:
             raise MailError(
                 dst_host, f"unreadable acknowledgement from the mail program: {plain(str(self._dst.error))}"
@@ -231,3 +217,13 @@ class CopyChannels:
         """Stops both programs (each leaves nothing half-written behind)."""
         close_quietly(self._src_chan)
         close_quietly(self._dst_chan)
+
+
+async def _ended(closed: asyncio.Future[None], chan: asyncssh.SSHClientChannel[bytes], host: str, which: str) -> None:
+    """Waits (bounded) until one side's program ended; past FINISH_TIMEOUT its channel is closed."""
+    try:
+        async with asyncio.timeout(FINISH_TIMEOUT):
+            await asyncio.shield(closed)
+    except TimeoutError:
+        close_quietly(chan)
+        raise ConnectionLostError(host, f"{which} did not finish within {format_duration(FINISH_TIMEOUT)}") from None

@@ -245,14 +245,19 @@ class CanaryKind(KindOf[CanaryStep]):
             await ctx.clock.sleep(FOUND_POLL)
 
 
-async def mx_targets(ctx: StepContext) -> list[Target]:
-    """Every (MX host, address) the plan's nameservers send senders to now, resolved to all its addresses."""
+async def _fresh_snapshot(ctx: StepContext) -> Snapshot:
+    """A polling round that began after this call: what the nameservers serve now, not a round ago."""
     started = ctx.clock.now()
     ctx.services.poll_now()
     try:
-        snapshot = await ctx.services.next_snapshot(started)
+        return await ctx.services.next_snapshot(started)
     except DnsUnavailable as exc:
         raise StepFailed(str(exc)) from None
+
+
+async def mx_targets(ctx: StepContext) -> list[Target]:
+    """Every (MX host, address) the plan's nameservers send senders to now, resolved to all its addresses."""
+    snapshot = await _fresh_snapshot(ctx)
     hosts = served_mx(snapshot)
     if not hosts:
         raise StepFailed("no nameserver answers with an MX for the plan's domains now")
@@ -272,12 +277,7 @@ async def mx_targets(ctx: StepContext) -> list[Target]:
 async def served_per_domain(ctx: StepContext) -> tuple[dict[str, dict[str, int]], list[Server]]:
     """Each plan domain → (MX host → its lowest preference) as its nameservers serve it now (empty when none
     answered), and the nameservers asked (where MX hosts are resolved first)."""
-    started = ctx.clock.now()
-    ctx.services.poll_now()
-    try:
-        snapshot = await ctx.services.next_snapshot(started)
-    except DnsUnavailable as exc:
-        raise StepFailed(str(exc)) from None
+    snapshot = await _fresh_snapshot(ctx)
     served: dict[str, dict[str, int]] = {domain: {} for domain in ctx.plan.domains}
     for view in snapshot.pairs:
         if view.observation.status is Status.OK:
