@@ -16,11 +16,14 @@ _BRACED = re.compile(r"\{([^{}]*)\}")
 _PLACEHOLDERS = ("user", "domain")
 
 
+_FILLED = re.compile(r"\{(user|domain)\}")
+
+
 def _check_name(kind: str, value: str) -> None:
-    if not value or value in (".", "..") or any(c in value for c in "/{}") or not value.isprintable():
-        raise ValueError(
-            f"{kind} {value!r} cannot name a mailbox (empty, '.', '..', '/', braces or control characters)"
-        )
+    """A name found on a host may hold anything a directory name may (spaces, quotes, braces, control
+    characters: it is filled in literally and shown escaped); it may not leave its place in the path."""
+    if not value or value in (".", "..") or "/" in value or "\0" in value:
+        raise ValueError(f"{kind} {value!r} cannot name a mailbox (empty, '.', '..', '/' or NUL)")
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,8 @@ class StoreSpec:
             raise ValueError(f"store path {self.path} needs {{user}}, which the source path does not give")
         if "{domain}" in self.path and not domain:
             raise ValueError(f"store path {self.path} needs {{domain}}, which the source path does not give")
-        return self.path.replace("{user}", user).replace("{domain}", domain)
+        values = {"user": user, "domain": domain}
+        return _FILLED.sub(lambda match: values[match.group(1)], self.path)
 
     def describe(self) -> str:
         return f"{self.host}:{self.path} ({self.format})"

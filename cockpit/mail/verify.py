@@ -8,7 +8,7 @@ from cockpit.mail.events import MailSink, ignore_mail_events
 from cockpit.mail.folder_names import plain
 from cockpit.mail.store_spec import StoreSpec
 from cockpit.mail.two_sides import TwoSides
-from cockpit.ssh import Clock, HostConnections, OutputLines, SystemClock
+from cockpit.ssh import Clock, HostConnections, SystemClock
 
 
 async def verify(
@@ -24,7 +24,8 @@ async def verify(
 ) -> VerifyReport:
     """Whether every message of `source` is on `dest` exactly as often; read-only on both hosts.
 
-    The report's `verdict()` is the one line to show, `lines()` adds one line per folder that differs.
+    The report's `verdict()` is the one line to show, `lines()` adds one line per folder that differs (the
+    caller shows them: they are the cockpit's comparison, not a host's output).
     """
     clock = clock or SystemClock()
     names = (plain(source_name or source.describe()), plain(dest_name or dest.describe()))
@@ -32,6 +33,4 @@ async def verify(
         dst_inv = await sides.destination()
         src_inv = await sides.source()
     assert src_inv is not None
-    report = compare_stores(src_inv, dst_inv, source_name=names[0], dest_name=names[1])
-    sink(OutputLines(clock.now(), "stdout", tuple(report.lines())))
-    return report
+    return compare_stores(src_inv, dst_inv, source_name=names[0], dest_name=names[1])

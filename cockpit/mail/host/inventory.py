@@ -21,19 +21,23 @@ from cockpit.mail.host.protocol import Fail, LineWriter, os_reason, read_json_li
 _PLACEHOLDER = re.compile(r"\{(user|domain)\}")
 
 
-def _pattern_parts(pattern: str) -> Tuple[str, "re.Pattern[str]"]:
-    """The glob and the regular expression (with named groups) for a path pattern."""
+def _pattern_parts(pattern: str, user: Optional[str] = None) -> Tuple[str, str, "re.Pattern[str]"]:
+    """The path with `user` filled in (placeholders left), its glob and its regular expression (with named
+    groups). The user is a literal: nothing in its name (a brace, a star) is read as pattern."""
     pieces = _PLACEHOLDER.split(pattern)
-    globbed, regex, seen = "", "", set()
+    filled, globbed, regex, seen = "", "", "", set()
     for index, piece in enumerate(pieces):
-        if index % 2 == 0:
-            globbed += glob.escape(piece)
-            regex += re.escape(piece)
+        literal = piece if index % 2 == 0 else user if piece == "user" and user is not None else None
+        if literal is not None:
+            filled += literal
+            globbed += glob.escape(literal)
+            regex += re.escape(literal)
         else:
+            filled += "{" + piece + "}"
             globbed += "*"
             regex += "(?P=" + piece + ")" if piece in seen else "(?P<" + piece + ">[^/]+)"
             seen.add(piece)
-    return globbed, re.compile(regex + r"\Z")
+    return filled, globbed, re.compile(regex + r"\Z")
 
 
 def _is_mailbox(path: str, fmt: str) -> bool:
@@ -59,14 +63,14 @@ def _unreadable_parent(globbed: str) -> None:
 def expand_store(pattern: str, fmt: str, users: Optional[List[str]]) -> List[Dict[str, Any]]:
     """The mailboxes on this host that `pattern` names: {path, user, domain, exists}."""
     pattern = os.path.expanduser(pattern)
-    patterns = [pattern]
+    named: List[Optional[str]] = [None]
     if users is not None and "{user}" in pattern:
-        patterns = [pattern.replace("{user}", user) for user in users]
+        named = list(users)
     found: List[Dict[str, Any]] = []
-    for index, concrete in enumerate(patterns):
-        globbed, regex = _pattern_parts(concrete)
-        fixed_user = users[index] if users is not None and "{user}" in pattern else ""
-        if "*" not in globbed:
+    for user in named:
+        concrete, globbed, regex = _pattern_parts(pattern, user)
+        fixed_user = user or ""
+        if not regex.groupindex:  # nothing left to find: the one path
             found.append({"path": concrete, "user": fixed_user, "domain": "", "exists": _is_mailbox(concrete, fmt)})
             continue
         matches = sorted(glob.glob(globbed))

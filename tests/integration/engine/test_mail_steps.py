@@ -52,6 +52,9 @@ async def test_inventory_sync_delta_and_verify_in_a_run(method_lab: MethodLab) -
     assert second.code == 0, second.stdout + second.stderr
     assert "[delta] done: copied 1 messages" in second.stdout, second.stdout
     assert "[check] done: all 14 messages of old-spool are on new-home exactly as often (2 mailboxes" in second.stdout
+    # The comparison is the cockpit's: said once as its own line (not also as the destination host's output).
+    said = [line for line in second.stdout.splitlines() if "[check]" in line and "exactly as often" in line]
+    assert len(said) == 2 and "cockpit info:" in said[0], said  # the line, then the step's outcome
     # An independent check: every message of each spool is in its Maildir exactly as often.
     for user in ("alice", "bob"):
         spool = mbox_contents(old / "var/mail" / user)

@@ -11,9 +11,9 @@ import shlex
 import sys
 from pathlib import Path
 
+from cockpit.base.units import format_duration
 from cockpit.engine.downtime import DowntimeClock
 from cockpit.engine.journal import journal_path
-from cockpit.ui.panes.header_bar import hms
 from tests.integration.engine.child import Child, records, wait_record
 from tests.integration.engine.conftest import MethodLab, cockpit, three_phases
 from tests.integration.engine.test_fullscreen_terminal import Tmux, assert_fits
@@ -89,7 +89,7 @@ async def test_an_observer_follows_a_run_to_its_end_and_shows_a_finished_journal
         shown = await later.wait_for("✓ done · dns_update · lower-ttl", 30)  # the replay has reached the panes
         downtime = DowntimeClock.from_records(records(journal)).elapsed(0.0)
         assert downtime is not None
-        assert f"downtime {hms(downtime)} (over)" in shown, shown  # the operator's figure, from the journal
+        assert f"downtime {format_duration(downtime)} (over)" in shown, shown  # the operator's figure, from the journal
         assert "✓ Point the MX at old" in shown and "○" not in shown, shown
         finished = [r for r in records(journal) if r.get("type") == "RunFinished"]
         assert len(finished) == 1, "observing wrote nothing"

@@ -154,3 +154,27 @@ async def test_kill_9_mid_batched_sync_then_resume_copies_each_message_once(meth
     each_message_once(lab, MANY)
     (kept,) = passes(plan)
     assert kept["source_messages"] == 3 * len(MANY)
+
+
+async def test_mailbox_names_a_shell_or_a_pattern_would_misread_are_copied_in_batches_like_any_other(
+    method_lab: MethodLab,
+) -> None:
+    lab = method_lab
+    odd = ["john smith", "o'neil", "a;b", "x$y", "tab\there", "-dash", "{domain}", "x{user}", "*", "[ab]", "a?"]
+    users = odd + [f"v{i:03d}" for i in range(300)]
+    for user in users:
+        deliver(lab.old.sandbox, user, 1)
+    (lab.old.sandbox / "home" / "a").mkdir()  # would match "[ab]" and "a?" read as patterns: it has no Maildir
+    plan = write_plan(
+        lab,
+        "      - sync: {from: old-home, to: new-home}\n        id: copy\n"
+        "      - verify: {from: old-home, to: new-home}\n        id: check\n",
+    )
+    run = await cockpit("run", str(plan), "--headless", "--yes", cwd=lab.root, timeout=300)
+    assert run.code == 0, run.stdout + run.stderr
+    count = len(users)
+    assert f"{count} mailboxes of old-home in 2 batches" in run.stdout, run.stdout
+    assert f"[check] done: all {count} messages of old-home are on new-home exactly as often" in run.stdout
+    each_message_once(lab, users)
+    moved = {p.name for p in (lab.new.sandbox / "home").iterdir()}
+    assert moved == set(users), moved ^ set(users)
