@@ -18,6 +18,7 @@ from cockpit.commands.run import run
 from cockpit.commands.schema import schema
 from cockpit.commands.serve import serve
 from cockpit.commands.watch import watch
+from cockpit.engine.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -45,15 +46,15 @@ def main() -> None:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("interrupted", err=True)
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     except click.ClickException as exc:
         exc.show()
-        sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
+        sys.exit(EXIT_BAD_INPUT if isinstance(exc, click.UsageError) else exc.exit_code)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     except BrokenPipeError:
-        sys.exit(1)
+        sys.exit(EXIT_FAILED)
     except Exception as exc:
         say(f"cockpit: internal error: {type(exc).__name__}: {exc} (please report it)", err=True)
-        sys.exit(1)
+        sys.exit(EXIT_FAILED)

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import click
 
-from cockpit.commands.common import EXIT_BAD_INPUT, say
+from cockpit.commands.common import say
 from cockpit.commands.provider_checks import PLAN_CHECKS
+from cockpit.engine.exit_codes import EXIT_BAD_INPUT
 from cockpit.plan import Plan, PlanError, PlanFileError, load_plan
 from cockpit.plan.advice import plan_advice
 from cockpit.plan.mx_summary import describe_state

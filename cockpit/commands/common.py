@@ -8,9 +8,8 @@ import click
 
 from cockpit.base.safe_text import visible
 from cockpit.commands.provider_checks import PLAN_CHECKS
+from cockpit.engine.exit_codes import EXIT_BAD_INPUT
 from cockpit.plan import PlanError, PlanFile, PlanFileError, load_plan
-
-EXIT_BAD_INPUT = 2
 
 
 def say(text: str, *, err: bool = False, nl: bool = True) -> None:

@@ -23,6 +23,7 @@ from cockpit.commands.common import fail, say
 from cockpit.commands.run_setup import open_run
 from cockpit.engine.downtime import DowntimeClock
 from cockpit.engine.events import DnsFlip, Event, EventBus, ListenerProven, Notice, RunFinished, RunStarted, SyncPass
+from cockpit.engine.exit_codes import EXIT_BAD_INPUT, EXIT_DONE, EXIT_FAILED
 from cockpit.engine.journal import JournalError, event_record, journal_path, read_journal
 from cockpit.engine.options import Mode, RunOptions
 from cockpit.headless.runner import run_headless
@@ -34,9 +35,6 @@ from cockpit.lab.runtime import Lab
 from cockpit.lab.tally import LabTally, RunFigures
 from cockpit.plan import PlanError, PlanFileError, load_plan
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
 FIGURE_EVENTS = (RunStarted, DnsFlip, ListenerProven, SyncPass)
 """The events the tally's figures are made of (the downtime's and the copies')."""
 
@@ -128,10 +126,10 @@ async def _demo_in_lab(lab: Lab, options: RunOptions, face: Face, keep: bool) ->
     if face.screenshots is not None:
         taken = sorted(face.screenshots.glob("*.svg"))
         say(f"screenshots: {len(taken)} SVG file(s) in {face.screenshots}")
-    if code != EXIT_OK:
+    if code != EXIT_DONE:
         return code
     if tally.verdict.clean:
-        return EXIT_OK
+        return EXIT_DONE
     say(f"cockpit demo: exit {EXIT_FAILED} — every step ran, but {_harm(tally)}"
         + (": that is what a hurried move does" if lab.settings.reckless else ""), err=True)  # fmt: skip
     return EXIT_FAILED

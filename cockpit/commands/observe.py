@@ -12,8 +12,9 @@ from pathlib import Path
 import click
 
 from cockpit.base.clock import SystemClock
-from cockpit.commands.common import EXIT_BAD_INPUT, fail, load_plan_or_exit
+from cockpit.commands.common import fail, load_plan_or_exit
 from cockpit.engine.events import EventBus
+from cockpit.engine.exit_codes import EXIT_BAD_INPUT
 from cockpit.engine.journal import JournalError, journal_path, read_journal
 from cockpit.engine.observed_run import ObservedRun
 from cockpit.engine.services import RunServices

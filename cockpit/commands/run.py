@@ -7,8 +7,9 @@ import sys
 
 import click
 
-from cockpit.commands.common import EXIT_BAD_INPUT, fail, load_plan_or_exit
+from cockpit.commands.common import fail, load_plan_or_exit
 from cockpit.commands.run_setup import open_run
+from cockpit.engine.exit_codes import EXIT_BAD_INPUT
 from cockpit.engine.options import Mode, RunOptions
 from cockpit.engine.prompts import DECIDE_WORDS
 from cockpit.headless.runner import run_headless

@@ -11,8 +11,9 @@ import sys
 
 import click
 
-from cockpit.commands.common import EXIT_BAD_INPUT, fail, say
+from cockpit.commands.common import fail, say
 from cockpit.commands.observe import check_journal, locate
+from cockpit.engine.exit_codes import EXIT_BAD_INPUT
 
 TOKEN_ENV = "COCKPIT_SERVE_TOKEN"
 MIN_TOKEN = 16

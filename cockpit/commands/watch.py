@@ -21,17 +21,15 @@ from pathlib import Path
 import click
 
 from cockpit.base.safe_text import visible
-from cockpit.commands.common import EXIT_BAD_INPUT, fail, load_plan_or_exit
+from cockpit.commands.common import fail, load_plan_or_exit
 from cockpit.dns.discovery import DiscoveryError, watch_pairs
 from cockpit.dns.events import PairView, Snapshot
 from cockpit.dns.observation import Observation, Pair, Status
 from cockpit.dns.watcher import DnsWatcher
+from cockpit.engine.exit_codes import EXIT_BAD_INPUT, EXIT_DONE, EXIT_FAILED, EXIT_INTERRUPTED
 from cockpit.plan import Nameserver, Plan
 from cockpit.plan.values import normalize_hostname, parse_duration
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_INTERRUPTED = 130
 DEFAULT_INTERVAL = 60.0
 DEFAULT_QUERY_TIMEOUT = 3.0
 SUMMARY_ABOVE = 50
@@ -306,15 +304,15 @@ async def _watch(
                 snapshot = await watcher.poll_round()
                 printer.round(snapshot, until)
                 if once:
-                    return EXIT_OK if snapshot.all_authoritative() else EXIT_FAILED
+                    return EXIT_DONE if snapshot.all_authoritative() else EXIT_FAILED
                 if until is not None and snapshot.converged(until):
-                    return EXIT_OK
+                    return EXIT_DONE
                 await asyncio.sleep(interval)
     except TimeoutError:
         if until is not None:
             click.echo(f"cockpit watch: not every pair serves {until} after {timeout:g}s", err=True)
             return EXIT_FAILED
-        return EXIT_OK
+        return EXIT_DONE
     finally:
         await watcher.close()
 

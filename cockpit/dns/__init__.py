@@ -3,7 +3,7 @@ polling watcher, nameserver discovery, and changing the MX RRset by RFC 2136 or 
 Asyncio only; no UI imports.
 
 The provider side (`cockpit.dns.lexicon_editor`, `cockpit.dns.lexicon_options`) is imported from its
-modules: loading dns-lexicon and requests costs ~0.15 s that the watcher and the UI do not need."""
+modules: loading dns-lexicon and requests takes start-up time that the watcher and the UI do not need."""
 
 from __future__ import annotations
 

@@ -28,8 +28,6 @@ class _Track:
     """Largest TTL seen for the MX set served now."""
     ttl_ends: dict[int, float | None] = field(default_factory=dict)
     """TTLs served with the current MX set → when first seen no longer served (None: served now)."""
-    largest: dict[str, int] = field(default_factory=dict)
-    """Largest TTL seen per state name over the whole watch."""
     flips: deque[Flip] = field(default_factory=lambda: deque(maxlen=MAX_FLIPS_PER_PAIR))
 
 
@@ -90,18 +88,11 @@ class History:
                         track.ttl_ends[served] = at
                 track.ttl_ends[ttl] = None
                 track.stretch_ttl = ttl if track.stretch_ttl is None else max(track.stretch_ttl, ttl)
-                if state is not None:
-                    track.largest[state] = max(track.largest.get(state, 0), ttl)
         return PairView(observation, state, track.since, changed), events
 
     def flips(self, pair: Pair) -> tuple[Flip, ...]:
         track = self._tracks.get(pair)
         return tuple(track.flips) if track else ()
-
-    def largest_ttl(self, state: str) -> int | None:
-        """The largest TTL any pair served while in `state` during the watch."""
-        values = [t.largest[state] for t in self._tracks.values() if state in t.largest]
-        return max(values) if values else None
 
     def old_ttl(self, target: str) -> OldTtl:
         """The wait after the flip into `target`: the largest TTL of what the pairs served before it."""

@@ -220,11 +220,6 @@ class DirectQuerier:
         observations = await asyncio.gather(*(self._poll(pair) for pair in pairs))
         return [self.signatures.check(observation) for observation in observations]
 
-    @property
-    def in_flight(self) -> int:
-        """Pairs being polled or waiting their turn."""
-        return len(self._inflight)
-
     def rotate(self) -> None:
         """Use fresh UDP source ports from the next question on (the watcher calls it between rounds)."""
         self.exchanger.rotate()

@@ -223,7 +223,7 @@ class Decision(Event):
     action: str
     """An answer (go, skip, retry, rerun, mark-done) or a command (abort, pause, resume, extend)."""
     source: str
-    """operator, --yes, --decide, auto."""
+    """Who: operator (a key, a dialog or a line on stdin), --yes or --decide."""
     reason: str = ""
     durable: ClassVar[bool] = True
 

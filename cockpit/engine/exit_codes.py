@@ -15,6 +15,8 @@ EXIT_STDOUT_CLOSED = 141
 SIGNAL_EXITS: dict[signal.Signals, int] = {signal.SIGHUP: 129, signal.SIGINT: 130, signal.SIGTERM: 143}
 """128 + the signal: the terminal or SSH session went away, Ctrl+C, a polite kill. The journal lets a later
 run resume."""
+EXIT_INTERRUPTED = SIGNAL_EXITS[signal.SIGINT]
+"""Ctrl+C, or a prompt answered with Ctrl+D/Ctrl+C: what every command exits with when interrupted."""
 
 OVER_SSH_WARNING = (
     "running over SSH outside tmux/screen: a dropped connection stops the cockpit (the journal lets you resume)"

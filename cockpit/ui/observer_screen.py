@@ -8,6 +8,7 @@ operator's news; the observer's start with what happens from now on.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -72,6 +73,7 @@ class ObserverScreen(CockpitScreen, inherit_bindings=False):
         super().__init__(run, warnings=warnings)
         self.live_since = run.clock.now()
         self._replaying = False
+        self._unsubscribe_live: Callable[[], None] | None = None
 
     def footer(self) -> Footer:
         return ObserverFooter()
@@ -91,9 +93,9 @@ class ObserverScreen(CockpitScreen, inherit_bindings=False):
 
     def on_unmount(self) -> None:
         """(The cockpit screen's own on_unmount runs too: Textual calls each class's handler.)"""
-        unsubscribe = getattr(self, "_unsubscribe_live", None)
-        if unsubscribe is not None:
-            unsubscribe()
+        if self._unsubscribe_live is not None:
+            self._unsubscribe_live()
+            self._unsubscribe_live = None
 
     # ------------------------------------------------------------------ events
 

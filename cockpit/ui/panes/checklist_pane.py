@@ -163,7 +163,7 @@ class ChecklistPane(Vertical):
                 state_icon(view.state),
                 " ",
                 (STATE_WORDS[view.state], "bold"),
-                f"{attempt} · {getattr(step, 'kind', '')} · {step_id}",
+                f"{attempt} · {step.kind} · {step_id}",
             )
         ]
         title = Content.styled(shown_label(step), "bold")

@@ -51,7 +51,6 @@ def test_history_records_flips_with_the_previous_ttl() -> None:
     (flip,) = events
     assert (flip.before, flip.after, flip.ttl, flip.previous_ttl, flip.at) == ("old", "parking", 600, 3600, 3.0)
     assert history.flips(P) == (flip,)
-    assert history.largest_ttl("old") == 3600
 
 
 def test_failures_do_not_flip_but_change_status() -> None:
