@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import Waits
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample-plans"
 
@@ -13,3 +15,9 @@ SAMPLES = ROOT / "sample-plans"
 @pytest.fixture
 def samples() -> Path:
     return SAMPLES
+
+
+@pytest.fixture
+def waits() -> Waits:
+    """Bounded polling for effects on a host (no timing asserted)."""
+    return Waits()

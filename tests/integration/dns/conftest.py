@@ -28,6 +28,7 @@ import pytest
 
 from cockpit.lab.pdns_server import PowerDnsServer, pdns_missing
 from tests.integration.dns.http_front import HttpFront
+from tests.support import missing, require
 
 NAMED = shutil.which("named") or ("/usr/sbin/named" if Path("/usr/sbin/named").exists() else None)
 KEY_NAME = "cockpit-key"
@@ -137,10 +138,7 @@ class BindPair:
 
 @pytest.fixture
 def bind_pair(tmp_path: Path) -> Iterator[BindPair]:
-    if NAMED is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("named (bind9) is not installed; `make servers` installs it (CI=true: these tests must run)")
-        pytest.skip("named (bind9) is not installed")
+    require(NAMED, "named (bind9)")
     key_text = f'key "{KEY_NAME}" {{\n\talgorithm hmac-sha256;\n\tsecret "{SECRET}";\n}};\n'
     key_file = tmp_path / "tsig.key"
     key_file.write_text(key_text)
@@ -185,20 +183,12 @@ zone "{ZONE}" {{
 PDNS_ZONE = "example.test"
 
 
-def require(missing: str | None, install: str) -> None:
-    """Skip without a server program, or fail under CI=true, where every real server must be present."""
-    if missing is None:
-        return
-    message = f"{missing} is not installed; {install}"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{message} (CI=true: these tests must run)")
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def pdns_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The database of zone example.test made once per module: each test's server starts from a copy."""
-    require(pdns_missing(), "`make servers` installs pdns-server and pdns-backend-sqlite3")
+    absent = pdns_missing()
+    if absent is not None:
+        missing(f"{absent} is not installed (make servers installs pdns-server and pdns-backend-sqlite3)")
     template = PowerDnsServer(tmp_path_factory.mktemp("pdns-template"))
     template.create_zone(PDNS_ZONE, serial=100, records=[("@", "MX", 3600, "10 mail.old-host.net.")])
     return template.database

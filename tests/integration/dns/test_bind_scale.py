@@ -6,7 +6,6 @@ and answers keys while the rounds run. (How fast: bench/ui_scale.py and bench/dn
 from __future__ import annotations
 
 import asyncio
-import os
 import shlex
 import subprocess
 import sys
@@ -20,6 +19,7 @@ import pytest
 
 from tests.integration.dns.conftest import NAMED, Bind, _free_port, _options, _start, _stop
 from tests.integration.engine.test_fullscreen_terminal import Tmux
+from tests.support import require
 
 pytestmark = pytest.mark.slow
 
@@ -63,10 +63,7 @@ def serves(port: int, name: str) -> bool:
 
 @pytest.fixture
 def servers(tmp_path: Path) -> Iterator[list[int]]:
-    if NAMED is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("named (bind9) is not installed; `make servers` installs it")
-        pytest.skip("named (bind9) is not installed")
+    require(NAMED, "named (bind9)")
     started: list[Bind] = []
     try:
         for name in ("one", "two"):

@@ -23,8 +23,9 @@ from cockpit.dns.tsig_key import parse_tsig_key
 from cockpit.dns.watcher import DnsWatcher
 from cockpit.plan.models import Nameserver
 from cockpit.plan.values import MxRecord
-from tests.integration.dns.conftest import KEY_NAME, NAMED, SECRET, require
+from tests.integration.dns.conftest import KEY_NAME, NAMED, SECRET
 from tests.integration.dns.named_lab import Named, port_free_on, second_loopback, start_named
+from tests.support import require
 
 ZONE = "example.test"
 STATES = {"old": (MxRecord("mail.old-host.net.", 10),), "new": (MxRecord("mail.new-host.net.", 10),)}
@@ -55,7 +56,7 @@ class OneNameTwoServers:
 
 @pytest.fixture
 def one_name_two_servers(tmp_path: Path) -> Iterator[OneNameTwoServers]:
-    require(None if NAMED else "named (bind9)", "`make servers` installs it")
+    require(NAMED, "named (bind9)")
     with second_loopback() as second:
         port = port_free_on(["127.0.0.1", second])
         family = "AAAA" if ":" in second else "A"

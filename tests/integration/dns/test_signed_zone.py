@@ -17,8 +17,9 @@ from cockpit.dns.watcher import DnsWatcher
 from cockpit.lab.dns_zone import LabZone
 from cockpit.lab.nameserver import LabNameserver
 from cockpit.plan.values import MxRecord
-from tests.integration.dns.conftest import NAMED, require
+from tests.integration.dns.conftest import NAMED
 from tests.integration.dns.named_lab import Named, have_dnssec_tools, port_free_on, presign, start_named
+from tests.support import missing, require
 
 STATES = {"old": (MxRecord("mail.old-host.net.", 10),)}
 
@@ -35,8 +36,9 @@ ns1     IN A    127.0.0.1
 
 @pytest.fixture(scope="module")
 def signed_named(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Named]:
-    require(None if NAMED else "named (bind9)", "`make servers` installs it")
-    require(None if have_dnssec_tools() else "dnssec-keygen/dnssec-signzone", "`make servers` installs bind9-utils")
+    require(NAMED, "named (bind9)")
+    if not have_dnssec_tools():
+        missing("dnssec-keygen/dnssec-signzone are not installed (make servers installs bind9-utils)")
     directory = tmp_path_factory.mktemp("signed")
     (directory / "signed.test.db").write_text(zone_text("signed.test"))
     later = datetime.fromtimestamp(time.time() + 30 * 86400, UTC).strftime("%Y%m%d%H%M%S")

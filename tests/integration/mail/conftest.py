@@ -6,7 +6,6 @@ run commands as the current user on this machine, so the stores are plain folder
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -15,25 +14,13 @@ import pytest
 from cockpit.lab.ssh_sshd import OpenSshServer, sshd_path
 from cockpit.plan import Host
 from cockpit.ssh import HostConnections
+from tests.support import isolated_home, require
 
-
-@pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    (home / ".ssh").mkdir(parents=True)
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
-    return home
+home = pytest.fixture(autouse=True, name="home")(isolated_home)
 
 
 def _server(root: Path) -> Iterator[OpenSshServer]:
-    program = sshd_path()
-    if program is None:
-        message = "OpenSSH sshd is not installed (make servers installs it)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    server = OpenSshServer(root, program)
+    server = OpenSshServer(root, require(sshd_path(), "OpenSSH sshd"))
     server.start()
     try:
         yield server

@@ -11,12 +11,9 @@ from pathlib import Path
 import pytest
 
 from cockpit.lab.ssh_sshd import OpenSshServer, sshd_path
-from tests.support import Waits, isolated_home, require
+from tests.support import isolated_home, require
 
-
-@pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolated_home(tmp_path, monkeypatch)
+home = pytest.fixture(autouse=True, name="home")(isolated_home)
 
 
 @pytest.fixture
@@ -27,8 +24,3 @@ def sshd(tmp_path: Path) -> Iterator[OpenSshServer]:
         yield server
     finally:
         server.stop()
-
-
-@pytest.fixture
-def waits() -> Waits:
-    return Waits()

@@ -10,12 +10,9 @@ import pytest
 from cockpit.lab.ssh_host import LabSshHost
 from cockpit.plan import Host
 from cockpit.ssh import HostConnections
-from tests.support import Waits, isolated_home
+from tests.support import isolated_home
 
-
-@pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolated_home(tmp_path, monkeypatch)
+home = pytest.fixture(autouse=True, name="home")(isolated_home)
 
 
 @pytest.fixture
@@ -35,8 +32,3 @@ async def hosts(tmp_path: Path, lab: LabSshHost, lab_new: LabSshHost) -> AsyncIt
     plan_hosts = {"old": Host.model_validate(lab.plan_host()), "new": Host.model_validate(lab_new.plan_host())}
     async with HostConnections(plan_hosts, base_dir=tmp_path) as pool:
         yield pool
-
-
-@pytest.fixture
-def waits() -> Waits:
-    return Waits(15.0)
