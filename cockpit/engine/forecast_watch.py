@@ -10,7 +10,7 @@ from typing import Any
 
 from cockpit.base.units import format_clock, format_duration
 from cockpit.engine.downtime import DowntimeClock
-from cockpit.engine.events import DnsRound, Event, ForecastMade, Notice, RunStarted, StepChanged
+from cockpit.engine.events import DnsRound, Event, ForecastMade, Notice, OutputLine, RunStarted, StepChanged
 from cockpit.engine.forecast import Forecast, Inputs, Part, Record, downtime_window, make_forecast, step_durations
 from cockpit.engine.journal import event_record
 from cockpit.engine.states import ACTIVE, StepState
@@ -51,6 +51,8 @@ class ForecastWatch:
         self.downtime.feed(record)
 
     def __call__(self, event: Event) -> None:
+        if type(event) is OutputLine:  # most events under a flood; nothing a forecast uses
+            return
         name = type(event).__name__
         if name in KEPT:
             self._keep(event_record(event))
