@@ -53,7 +53,7 @@ class RunServices:
     _connections: HostConnections | None = field(default=None, init=False)
     _watch_task: asyncio.Task[None] | None = field(default=None, init=False)
     _round: asyncio.Event = field(default_factory=asyncio.Event, init=False)
-    _remove_listener: Any = field(default=None, init=False)
+    _remove_listener: Callable[[], None] | None = field(default=None, init=False)
     _thread: WatchThread | None = field(default=None, init=False)
     """The watcher's own thread, for plans of many pairs."""
     _ttls: dict[tuple[str, str], int] = field(default_factory=dict, init=False)
