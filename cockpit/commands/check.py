@@ -40,7 +40,9 @@ def summary(plan: Plan) -> str:
 @click.argument("plans", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=str))
 @click.option("--online", is_flag=True,
               help="Also ask the nameservers, log in to the hosts, load the secrets, read the primaries.")  # fmt: skip
-def check(plans: tuple[str, ...], online: bool) -> None:
+@click.option("--pairs", "per_pair", is_flag=True,
+              help="With --online: one line per domain × nameserver pair, also for many (else summed up).")  # fmt: skip
+def check(plans: tuple[str, ...], online: bool, per_pair: bool) -> None:
     """Validate PLAN files; exit 0 when all are valid, 2 otherwise (one line per problem on stderr).
 
     With --online, exit 1 when the plans are valid but something they need does not answer.
@@ -65,7 +67,7 @@ def check(plans: tuple[str, ...], online: bool) -> None:
                 say(f"  {state}: {describe_state(loaded.plan, state)}")
         for advice in plan_advice(loaded.plan):
             say(f"{path}: warning: {advice}")
-        if online and not _online(path, loaded.plan, loaded.path.resolve().parent):
+        if online and not _online(path, loaded.plan, loaded.path.resolve().parent, per_pair):
             unreachable = True
     if bad:
         sys.exit(EXIT_BAD_INPUT)
@@ -73,13 +75,14 @@ def check(plans: tuple[str, ...], online: bool) -> None:
         sys.exit(EXIT_UNREACHABLE)
 
 
-def _online(path: str, plan: Plan, base_dir: Path) -> bool:
+def _online(path: str, plan: Plan, base_dir: Path, per_pair: bool) -> bool:
     from cockpit.commands.online_check import online_findings
     from cockpit.headless.tty_passphrase import terminal_passphrase
 
-    findings = asyncio.run(online_findings(plan, base_dir, terminal_passphrase))
+    findings = asyncio.run(online_findings(plan, base_dir, terminal_passphrase, per_pair=per_pair))
     for finding in findings:
         say(finding.line())
-    problems = sum(1 for finding in findings if not finding.ok)
-    say(f"{path}: online: {_count(len(findings), 'check')}, {_count(problems, 'problem')}; nothing was changed")
+    checks = sum(finding.count for finding in findings)
+    problems = sum(finding.count for finding in findings if not finding.ok)
+    say(f"{path}: online: {_count(checks, 'check')}, {_count(problems, 'problem')}; nothing was changed")
     return problems == 0

@@ -3,16 +3,22 @@
 Asks every (domain, nameserver) pair for its MX once, logs in to every host (host keys verified, no command
 run), loads every secret that a step uses (never shown), and reads the SOA serial of every primary that a
 `dns_update` step would update (over TCP, no update sent). Each check is one line; a problem says what to do.
+Above SUMMARY_ABOVE pairs the answering pairs are one line per MX state and the first NAMED_BAD failing pairs
+are named, the rest counted by status (`per_pair` lists every pair).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from cockpit.base.units import format_duration
+from cockpit.commands.watch import SUMMARY_ABOVE
 from cockpit.dns import DiscoveryError, DnsWatcher, MxChangeError, TsigKeyError, load_tsig_key, watch_pairs
+from cockpit.dns.events import PairView
 from cockpit.dns.mx_rrset import mx_text
 from cockpit.dns.update import PrimaryAddressError, primary_address, read_serial
 from cockpit.engine.context import StepFailed
@@ -23,6 +29,8 @@ from cockpit.ssh import HostConnections, PassphrasePrompt, SshError
 
 DISCOVERY_TIMEOUT = 30.0
 SERIAL_TIMEOUT = 5.0
+NAMED_BAD = 20
+"""Failing pairs named one per line in a summary; the others are counted."""
 
 
 @dataclass(frozen=True)
@@ -31,20 +39,24 @@ class Finding:
     area: str
     """dns, ssh, secret, primary or provider."""
     text: str
+    count: int = 1
+    """How many checks the line stands for (a summary line of many pairs)."""
 
     def line(self) -> str:
         return f"  {'ok ' if self.ok else 'BAD'}  {self.area:<7} {self.text}"
 
 
-async def online_findings(plan: Plan, base_dir: Path, passphrase: PassphrasePrompt | None) -> list[Finding]:
+async def online_findings(
+    plan: Plan, base_dir: Path, passphrase: PassphrasePrompt | None, *, per_pair: bool = False
+) -> list[Finding]:
     """Every check, in a stable order: nameservers, hosts, secrets, primaries."""
     dns, ssh, primaries, providers = await asyncio.gather(
-        _nameservers(plan), _hosts(plan, base_dir, passphrase), _primaries(plan), _providers(plan, base_dir)
+        _nameservers(plan, per_pair), _hosts(plan, base_dir, passphrase), _primaries(plan), _providers(plan, base_dir)
     )
     return [*dns, *ssh, *_secrets(plan, base_dir), *primaries, *providers]
 
 
-async def _nameservers(plan: Plan) -> list[Finding]:
+async def _nameservers(plan: Plan, per_pair: bool) -> list[Finding]:
     try:
         async with asyncio.timeout(DISCOVERY_TIMEOUT):
             pairs = await watch_pairs(plan.domains, plan.nameservers)
@@ -57,6 +69,8 @@ async def _nameservers(plan: Plan) -> list[Finding]:
         snapshot = await watcher.poll_round()
     finally:
         await watcher.close()
+    if len(snapshot.pairs) > SUMMARY_ABOVE and not per_pair:
+        return _pairs_summary(snapshot.pairs)
     findings = []
     for view in snapshot.pairs:
         obs = view.observation
@@ -70,6 +84,41 @@ async def _nameservers(plan: Plan) -> list[Finding]:
         state = f"  [{view.state}]" if view.state is not None else ""
         findings.append(Finding(True, "dns", f"{where}: {obs.status.value}  {mx}  {ttl}  serial {obs.serial}{state}"))
     return findings
+
+
+def _pairs_summary(views: Sequence[PairView]) -> list[Finding]:
+    """Many pairs: one line per MX state the answering pairs serve, the first failing pairs by name, the rest
+    counted by status."""
+    answering = [view for view in views if view.observation.status.authoritative]
+    failing = [view for view in views if not view.observation.status.authoritative]
+    findings: list[Finding] = []
+    by_state: dict[str, list[PairView]] = {}
+    for view in answering:
+        by_state.setdefault(view.state or "no known MX state", []).append(view)
+    for state, group in sorted(by_state.items(), key=lambda item: -len(item[1])):
+        ttls = sorted({view.observation.ttl for view in group if view.observation.ttl is not None})
+        serials = sorted({view.observation.serial for view in group if view.observation.serial is not None})
+        ttl = f"TTL {_span(ttls)}" if ttls else "no TTL"
+        serial = f"serial {_span(serials)}" if serials else "no serial"
+        findings.append(Finding(
+            True, "dns", f"{len(group):,} of {len(views):,} pairs: ok  [{state}]  {ttl}  {serial}", count=len(group)
+        ))  # fmt: skip
+    for view in failing[:NAMED_BAD]:
+        obs = view.observation
+        detail = f" ({obs.detail})" if obs.detail else ""
+        findings.append(Finding(False, "dns", f"{obs.domain} @{obs.server.label}: {obs.status.value}{detail}"))
+    rest = failing[NAMED_BAD:]
+    if rest:
+        statuses = Counter(view.observation.status.value for view in rest)
+        counted = ", ".join(f"{status} {n:,}" for status, n in statuses.most_common())
+        findings.append(Finding(
+            False, "dns", f"{len(rest):,} more pairs fail ({counted}); --pairs names every one", count=len(rest)
+        ))  # fmt: skip
+    return findings
+
+
+def _span(values: Sequence[int]) -> str:
+    return str(values[0]) if len(values) == 1 else f"{values[0]}–{values[-1]}"
 
 
 async def _hosts(plan: Plan, base_dir: Path, passphrase: PassphrasePrompt | None) -> list[Finding]:

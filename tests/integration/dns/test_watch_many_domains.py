@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -150,3 +151,42 @@ def test_summary_and_pairs_exclude_each_other(plan: str) -> None:
     code, _, err = _run(watch, plan, "--once", "--summary", "--pairs")
     assert code == 2
     assert err.strip() == "cockpit watch: --summary and --pairs exclude each other"
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_check_online_sums_up_many_pairs_per_state(plan: str) -> None:
+    code, out, err = _run(check, "--online", plan)
+    assert code == 0, out + err
+    dns = [line for line in out.splitlines() if " dns " in line]
+    assert len(dns) == 3, dns  # one line per state served, biggest first
+    assert re.fullmatch(r"  ok   dns     998 of 1,200 pairs: ok  \[old\]  TTL \d+  serial 101–600", dns[0]), dns
+    assert (
+        "200 of 1,200 pairs: ok  [parking]" in dns[1]
+        and "2 of 1,200 pairs: ok  [other]  TTL 3600  serial 151" in dns[2]
+    )
+    assert out.splitlines()[-1].endswith("online: 1,200 checks, 0 problems; nothing was changed")
+
+
+def test_check_online_names_the_first_failing_pairs_and_counts_the_rest(plan: str) -> None:
+    dead = _free_udp_port()  # a third nameserver address where nothing listens
+    text = Path(plan).read_text().replace('nameservers: ["', f'nameservers: ["127.0.0.1:{dead}", "')
+    Path(plan).write_text(text)
+    code, out, err = _run(check, "--online", plan)
+    assert code == 1, out + err
+    bad = [line for line in out.splitlines() if line.startswith("  BAD  dns")]
+    assert len(bad) == 21, bad
+    assert all(f"@127.0.0.1:{dead}: " in line for line in bad[:20]), bad
+    counted = re.fullmatch(r"  BAD  dns     580 more pairs fail \((.+)\); --pairs names every one", bad[20])
+    assert counted is not None, bad  # refused, or a timeout where the kernel rate-limits its ICMP answers
+    assert sum(int(part.split()[1]) for part in counted.group(1).split(", ")) == 580, bad[20]
+    assert out.splitlines()[-1].endswith("online: 1,800 checks, 600 problems; nothing was changed")
+
+    code, out, _ = _run(check, "--online", "--pairs", plan)
+    assert code == 1
+    assert sum(1 for line in out.splitlines() if line.startswith("  BAD  dns")) == 600
+    assert sum(1 for line in out.splitlines() if line.startswith("  ok   dns")) == 1200
