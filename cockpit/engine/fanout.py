@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from cockpit.base.units import format_count
 from cockpit.engine.context import StepContext, StepFailed
-from cockpit.engine.events import ItemDone, ItemFailed, OutputLine, StepProgress
+from cockpit.engine.events import ItemDone, ItemFailed, ItemsProgress, OutputLine
 from cockpit.engine.journal import JournalError
 
 PROGRESS_EVERY = 1.0
@@ -113,7 +113,7 @@ class _Progress:
         text += f" · {format_count(self.running)} running"
         if r.failed:
             text += f" · {format_count(len(r.failed))} failed"
-        self.ctx.publish(StepProgress(self.ctx.clock.now(), self.ctx.step.id, text, done, r.total))
+        self.ctx.publish(ItemsProgress(self.ctx.clock.now(), self.ctx.step.id, text, done, r.total))
 
 
 async def fan_out(ctx: StepContext, items: Sequence[str], work: ItemWork, *, noun: str) -> FanOutResult:

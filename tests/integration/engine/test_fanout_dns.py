@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from cockpit.engine.events import StepProgress
 from cockpit.engine.journal import journal_path
+from cockpit.engine.journal_tail import record_event
 from cockpit.lab.dns_zone import LabZone
 from cockpit.lab.nameserver import LabNameserver, tsig_key
 from tests.integration.engine.child import Child, records, wait_record
@@ -95,6 +97,13 @@ async def test_refused_zones_fail_alone_and_a_retry_updates_only_them(lab: Lab) 
     journal = records(journal_path(plan))
     assert len([r for r in journal if r["type"] == "ItemDone"]) == 498
     assert {r["item"] for r in journal if r["type"] == "ItemFailed"} == set(UNSERVED)
+    progress = [r for r in journal if r["type"] == "ItemsProgress"]  # what an observer shows: N of M
+    assert progress and len(progress) < 60, "at most one a second, and the last one"
+    last = progress[-1]
+    assert (last["step_id"], last["done"], last["total"]) == ("flip", 498, 500), last
+    assert last["text"] == "498 of 500 zones done · 0 running · 2 failed", last
+    replayed = record_event(last)
+    assert isinstance(replayed, StepProgress) and replayed.text == last["text"], "an observer's checklist shows it"
 
     for name in UNSERVED:  # the operator has the primary serve the missing zones
         lab.ns.add_zone(zone(name))
