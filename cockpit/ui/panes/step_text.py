@@ -127,7 +127,13 @@ def _exact_action(plan: Plan, step: StepBase) -> list[tuple[str, str]]:
         where = f"from {host_address(plan, step.via)}" if step.via else "from this machine"
         rows = [("probe", f"SMTP port {step.port} of every address of the MX now served, {where}")]
         if step.expect == "delivered" and step.store is not None:
-            rows += [("sends", f"one message to {step.to}"), ("finds it", _store(plan, step.store))]
+            to = step.to or ""
+            sends = f"one message to {to}"
+            if step.per_domain:
+                each = [to.replace("{domain}", domain) for domain in plan.domains[:3]]
+                more = f", … ({len(plan.domains):,} in all)" if len(plan.domains) > 3 else ""
+                sends = f"one message per domain: to {', '.join(each)}{more}"
+            rows += [("sends", sends), ("finds it", _store(plan, step.store))]
         return rows
     if isinstance(step, DrainStep):
         rows = [("watches", _store(plan, step.store)), ("quiet for", format_duration(step.quiet))]

@@ -227,3 +227,67 @@ async def test_drain_waits_until_the_store_is_quiet_and_the_queue_empty(setup: S
     drained = [r for r in records(journal_path(plan)) if r["type"] == "DrainObserved"]
     assert len(drained) == 1 and drained[0]["last_arrival"] is not None
     assert drained[0]["quiet_since"] >= drained[0]["last_arrival"]
+
+
+class PerDomainHandler(MaildirHandler):
+    """Delivers into `~/store/DOMAIN/USER` (a hosting company's layout)."""
+
+    async def handle_DATA(self, server: SmtpServer, session: Session, envelope: Envelope) -> str:
+        for rcpt in envelope.rcpt_tos:
+            local, _, domain = rcpt.partition("@")
+            box = self.sandbox / "store" / domain / local
+            for sub in ("tmp", "new", "cur"):
+                (box / sub).mkdir(parents=True, exist_ok=True)
+            name = f"{time.time():.6f}.{uuid.uuid4().hex}.lab"
+            (box / "tmp" / name).write_bytes(envelope.original_content or b"")
+            (box / "tmp" / name).rename(box / "new" / name)
+        return "250 OK delivered"
+
+
+async def test_a_delivered_canary_per_domain_lands_in_each_domains_mailbox(tmp_path: Path, setup: Setup) -> None:
+    others = ("two.test", "three.test")
+    for name in others:  # their MX is the shared host of canary.test, as at a hosting company
+        setup.ns.add_zone(LabZone.build(name, mx=[(10, f"mx.{DOMAIN}.")], mx_ttl=60, ns=("ns1",)))
+    domains = (DOMAIN, *others)
+    host = setup.host
+    plan = setup.root / "per-domain.yaml"
+    plan.write_text(f"""\
+version: 1
+name: A canary per domain
+domains: [{", ".join(domains)}]
+nameservers: [{{name: ns1.{DOMAIN}, address: 127.0.0.1, port: {setup.ns.port}}}]
+dns: {{interval: 200ms, timeout: 1s}}
+ttl: 60
+mx:
+  parking: 10 mx.{DOMAIN}.
+  new: 10 mail.{DOMAIN}.
+hosts:
+  new: {{address: 127.0.0.1, port: {host.port}, user: lab, known_hosts: {host.known_hosts}, identity: {host.client_key}}}
+stores:
+  by-domain: {{host: new, format: maildir, path: "~/store/{{domain}}/{{user}}"}}
+phases:
+  - name: proof
+    steps:
+      - canary: {{expect: delivered, to: "postmaster@{{domain}}", store: by-domain, port: {setup.port}, within: 20s}}
+        id: each
+""")
+    handler = PerDomainHandler(host.sandbox)
+    controllers = [Controller(handler, hostname=address, port=setup.port) for address in (MX_ADDRESS, SECOND_ADDRESS)]
+    for controller in controllers:
+        controller.start()
+    try:
+        ran = await cockpit("run", str(plan), "--headless", "--yes", cwd=setup.root)
+    finally:
+        for controller in controllers:
+            controller.stop()
+    assert ran.code == 0, ran.stdout + ran.stderr
+    tokens = set()
+    for domain in domains:
+        (found,) = (host.sandbox / "store" / domain / "postmaster" / "new").iterdir()
+        token = re.search(rb"X-Cockpit-Canary: (cockpit-\S+)", found.read_bytes())
+        assert token is not None, found.read_bytes()
+        tokens.add(token.group(1))
+    assert len(tokens) == 3, "one canary with its own token per domain"
+    journal = records(journal_path(plan))
+    assert {r["item"] for r in journal if r["type"] == "ItemDone" and r["step_id"] == "each"} == set(domains)
+    assert "[each] done: 3 domains: a canary delivered and found in each (3 done)" in ran.stdout, ran.stdout
