@@ -196,7 +196,7 @@ class _TallyOnFinish:
 
 def tally_notices(tally: LabTally, at: float) -> list[Notice]:
     """The tally as the run's own stream says it at the end: three lines 80 columns hold."""
-    sent, harm, downtime = tally.lines()
+    sent, harm, downtime = tally.lines(so_far=True)
     return [Notice(at, "info", text) for text in (f"mail so far: {sent}", f"mail so far: {harm}", downtime)]
 
 

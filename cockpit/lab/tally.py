@@ -151,13 +151,15 @@ class LabTally:
             text += ", end not proven"
         return text + (f" (floor {format_duration(floor)})" if floor is not None else "")
 
-    def lines(self) -> list[str]:
+    def lines(self, *, so_far: bool = False) -> list[str]:
         """The tally in three short lines (80 columns hold each): what was sent and where it went, what went
-        wrong, and the downtime."""
+        wrong, and the downtime. `so_far`: said while messages are still queued, whose wait is not over."""
         v = self.verdict
         stranded = f" · stranded {v.stranded}" if v.stranded else ""
         queued = f" · queued {v.queued}" if v.queued else ""
         deferred = f" · senders deferred mail up to {format_duration(v.longest_deferral)}" if v.longest_deferral else ""
+        if deferred and so_far and v.queued:
+            deferred += " so far"
         return [
             f"sent {v.sent} · old {v.old} · moved {v.moved} · new {v.new}",
             f"lost {v.lost} · duplicated {v.duplicated}{stranded}{queued}",
