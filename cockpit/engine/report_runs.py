@@ -18,9 +18,11 @@ def _when(record: dict[str, Any]) -> str:
 
 def run_lines(records: list[dict[str, Any]]) -> list[str]:
     """`started (step mode) by root@jump` / `resumed ...` / `ended: done (exit 0)` / `stopped without closing`,
-    and the retreats in between (a park, an undo: what each changed and how it ended)."""
+    the retreats in between (a park, an undo: what each changed and how it ended), and what the run said at its
+    end (the lab's tally: `info: mail so far: lost 0 · duplicated 0`)."""
     lines: list[str] = []
     open_run = False
+    ended = False
     for record in records:
         kind = record.get("type")
         if kind == "RunStarted":
@@ -30,10 +32,12 @@ def run_lines(records: list[dict[str, Any]]) -> list[str]:
             who = f" by {visible(str(record['operator']))}" if record.get("operator") else ""
             dry = ", dry run" if record.get("dry_run") else ""
             lines.append(f"{_when(record)} {how} ({record.get('mode')} mode{dry}){who}")
-            open_run = True
+            open_run, ended = True, False
         elif kind == "RunFinished":
             lines.append(f"{_when(record)} ended: {record.get('outcome')} (exit {record.get('exit_code')})")
-            open_run = False
+            open_run, ended = False, True
+        elif kind == "Notice" and ended:
+            lines.append(visible(f"{_when(record)} {record.get('level')}: {record.get('text')}"))
         elif kind == "Retreat":
             what = f"{record.get('action')} {record.get('step_id')}".strip()
             lines.append(visible(f"{_when(record)} {what}: {record.get('outcome')}"))

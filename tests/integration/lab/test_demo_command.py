@@ -83,6 +83,10 @@ def test_headless_demo_moves_every_message_exactly_once(tmp_path: Path) -> None:
     reported = REPORTED.search(report.stdout)
     assert summary and reported, result.stdout[-1000:] + report.stdout[:1000]
     assert summary["downtime"] == figures["downtime"] == reported["downtime"]
+    said = [line for line in result.stdout.splitlines() if " info: mail so far: " in line]
+    assert len(said) == 2, said  # the run's end, as printed and as the report's Runs part lists it
+    for line in said:
+        assert f"UTC {line.split(' UTC ', 1)[1]}" in report.stdout, report.stdout[:3000]
     assert f"lab kept in {folder}" in result.stdout and (folder / "id_ed25519").exists()
 
 
