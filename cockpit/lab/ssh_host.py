@@ -132,6 +132,10 @@ class LabSshHost:
         """Sessions whose command has not finished yet."""
         return sum(1 for session in self._sessions if session.running)
 
+    def sessions(self) -> list[str]:
+        """Each open session as `pid N running|ended|starting: COMMAND` (for a test that waited in vain)."""
+        return [session.describe() for session in self._sessions]
+
     async def stop(self) -> None:
         """Stops listening, drops the clients and kills whatever they left running."""
         if self._server is not None:

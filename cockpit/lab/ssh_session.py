@@ -103,6 +103,12 @@ class ShellSession(asyncssh.SSHServerSession[bytes]):
         self.pid: int | None = None
         self.running = False
 
+    def describe(self) -> str:
+        state = "running" if self.running else "ended" if self._exited.is_set() else "starting"
+        waiting = f", {len(self._early)} early chunks" if self._early else ""
+        eof = ", early EOF" if self._early_eof else ""
+        return f"pid {self.pid} {state}{waiting}{eof}: {self._command}"
+
     def connection_made(self, chan: asyncssh.SSHServerChannel[bytes]) -> None:
         self._chan = chan
         self._registry.add(self)

@@ -163,7 +163,12 @@ async def test_kill_nine_matrix(method_lab: MethodLab) -> None:
             assert f"took over the lock left by pid {previous.pid} " in child.out, child.out
             assert "resuming '" in begun
         step = STEPS[target]
-        reached = await child.wait_line(lambda line, s=step: f"[{s}] running" in line)
+        try:
+            reached = await child.wait_line(lambda line, s=step: f"[{s}] running" in line)
+        except AssertionError as exc:  # say what the hosts were still doing
+            hosts = {"old": method_lab.old.sessions(), "new": method_lab.new.sessions()}
+            files = sorted(p.name for p in method_lab.new.sandbox.iterdir())
+            raise AssertionError(f"{exc}\nopen sessions: {hosts}\nnew's files: {files}") from None
         assert reached is not None, f"the run ended before step {step}:\n{child.out}\n{child.err}"
         delay = rng.uniform(0, QUICK.get(step, WINDOW))
         await asyncio.sleep(delay)
