@@ -16,9 +16,6 @@ _BRACED = re.compile(r"\{([^{}]*)\}")
 _PLACEHOLDERS = ("user", "domain")
 
 
-_FILLED = re.compile(r"\{(user|domain)\}")
-
-
 def _check_name(kind: str, value: str) -> None:
     """A name found on a host may hold anything a directory name may (spaces, quotes, braces, control
     characters: it is filled in literally and shown escaped); it may not leave its place in the path."""
@@ -60,7 +57,7 @@ class StoreSpec:
         if "{domain}" in self.path and not domain:
             raise ValueError(f"store path {self.path} needs {{domain}}, which the source path does not give")
         values = {"user": user, "domain": domain}
-        return _FILLED.sub(lambda match: values[match.group(1)], self.path)
+        return _BRACED.sub(lambda match: values[match.group(1)], self.path)  # one pass: a value is never re-read
 
     def describe(self) -> str:
         return f"{self.host}:{self.path} ({self.format})"

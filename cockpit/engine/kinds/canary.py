@@ -31,7 +31,7 @@ from cockpit.engine.events import ListenerProven
 from cockpit.engine.fanout import SHOWN_ITEMS, ItemError, ItemOutput, fan_out
 from cockpit.engine.kinds.base import KindOf
 from cockpit.engine.services import DnsUnavailable
-from cockpit.mail import MailError
+from cockpit.mail import MailError, StoreSpec
 from cockpit.mail.host_probes import find_token, remote_delivery, remote_refusal
 from cockpit.mail.smtp_canary import canary_message, canary_token, deliver, refusal
 from cockpit.plan import CanaryStep
@@ -220,7 +220,7 @@ class CanaryKind(KindOf[CanaryStep]):
             raise ItemError(f"no MX address accepted the canary for {recipient}: see the SMTP replies above",
                             "not accepted")  # fmt: skip
         store = ctx.plan.stores[step.store]
-        mailbox = store.path.replace("{user}", user).replace("{domain}", domain)
+        mailbox = StoreSpec(store.host, store.format, store.path).fill(user, domain)
         line(f"sent {token} via {accepted_by.where(step.port)}; looking for it in {store.host}:{mailbox}", "cockpit",
              "info")  # fmt: skip
         conn = await _connect(ctx, store.host)

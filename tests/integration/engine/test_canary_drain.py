@@ -48,12 +48,12 @@ class Setup:
     host: LabSshHost
     port: int
 
-    def plan(self, steps: str, name: str = "plan.yaml") -> Path:
+    def plan(self, steps: str, name: str = "plan.yaml", domains: tuple[str, ...] = (DOMAIN,)) -> Path:
         host = self.host
         text = f"""\
 version: 1
 name: Proof steps
-domains: [{DOMAIN}]
+domains: [{", ".join(domains)}]
 nameservers: [{{name: ns1.{DOMAIN}, address: 127.0.0.1, port: {self.ns.port}}}]
 dns: {{interval: 200ms, timeout: 1s}}
 ttl: 60
@@ -64,6 +64,7 @@ hosts:
   new: {{address: 127.0.0.1, port: {host.port}, user: lab, known_hosts: {host.known_hosts}, identity: {host.client_key}}}
 stores:
   new-store: {{host: new, format: maildir, path: "~/store/{{user}}"}}
+  by-domain: {{host: new, format: maildir, path: "~/store/{{domain}}/{{user}}"}}
 phases:
   - name: proof
     steps:
@@ -83,14 +84,17 @@ async def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
 
 
 class MaildirHandler:
-    """Delivers into `~/store/USER` of the SSH host's sandbox, tmp then new, as an MTA would."""
+    """Delivers into `~/store/USER` of the SSH host's sandbox (`~/store/DOMAIN/USER` with `per_domain`, a hosting
+    company's layout), tmp then new, as an MTA would."""
 
-    def __init__(self, sandbox: Path) -> None:
+    def __init__(self, sandbox: Path, per_domain: bool = False) -> None:
         self.sandbox = sandbox
+        self.per_domain = per_domain
 
     async def handle_DATA(self, server: SmtpServer, session: Session, envelope: Envelope) -> str:
         for rcpt in envelope.rcpt_tos:
-            box = self.sandbox / "store" / rcpt.partition("@")[0]
+            local, _, domain = rcpt.partition("@")
+            box = self.sandbox / "store" / domain / local if self.per_domain else self.sandbox / "store" / local
             for sub in ("tmp", "new", "cur"):
                 (box / sub).mkdir(parents=True, exist_ok=True)
             name = f"{time.time():.6f}.{uuid.uuid4().hex}.lab"
@@ -100,8 +104,8 @@ class MaildirHandler:
 
 
 @contextlib.contextmanager
-def smtp_listener(address: str, port: int, sandbox: Path) -> Iterator[None]:
-    controller = Controller(MaildirHandler(sandbox), hostname=address, port=port)
+def smtp_listener(address: str, port: int, sandbox: Path, per_domain: bool = False) -> Iterator[None]:
+    controller = Controller(MaildirHandler(sandbox, per_domain), hostname=address, port=port)
     controller.start()
     try:
         yield
@@ -229,57 +233,20 @@ async def test_drain_waits_until_the_store_is_quiet_and_the_queue_empty(setup: S
     assert drained[0]["quiet_since"] >= drained[0]["last_arrival"]
 
 
-class PerDomainHandler(MaildirHandler):
-    """Delivers into `~/store/DOMAIN/USER` (a hosting company's layout)."""
-
-    async def handle_DATA(self, server: SmtpServer, session: Session, envelope: Envelope) -> str:
-        for rcpt in envelope.rcpt_tos:
-            local, _, domain = rcpt.partition("@")
-            box = self.sandbox / "store" / domain / local
-            for sub in ("tmp", "new", "cur"):
-                (box / sub).mkdir(parents=True, exist_ok=True)
-            name = f"{time.time():.6f}.{uuid.uuid4().hex}.lab"
-            (box / "tmp" / name).write_bytes(envelope.original_content or b"")
-            (box / "tmp" / name).rename(box / "new" / name)
-        return "250 OK delivered"
-
-
-async def test_a_delivered_canary_per_domain_lands_in_each_domains_mailbox(tmp_path: Path, setup: Setup) -> None:
+async def test_a_delivered_canary_per_domain_lands_in_each_domains_mailbox(setup: Setup) -> None:
     others = ("two.test", "three.test")
     for name in others:  # their MX is the shared host of canary.test, as at a hosting company
         setup.ns.add_zone(LabZone.build(name, mx=[(10, f"mx.{DOMAIN}.")], mx_ttl=60, ns=("ns1",)))
     domains = (DOMAIN, *others)
     host = setup.host
-    plan = setup.root / "per-domain.yaml"
-    plan.write_text(f"""\
-version: 1
-name: A canary per domain
-domains: [{", ".join(domains)}]
-nameservers: [{{name: ns1.{DOMAIN}, address: 127.0.0.1, port: {setup.ns.port}}}]
-dns: {{interval: 200ms, timeout: 1s}}
-ttl: 60
-mx:
-  parking: 10 mx.{DOMAIN}.
-  new: 10 mail.{DOMAIN}.
-hosts:
-  new: {{address: 127.0.0.1, port: {host.port}, user: lab, known_hosts: {host.known_hosts}, identity: {host.client_key}}}
-stores:
-  by-domain: {{host: new, format: maildir, path: "~/store/{{domain}}/{{user}}"}}
-phases:
-  - name: proof
-    steps:
-      - canary: {{expect: delivered, to: "postmaster@{{domain}}", store: by-domain, port: {setup.port}, within: 20s}}
-        id: each
-""")
-    handler = PerDomainHandler(host.sandbox)
-    controllers = [Controller(handler, hostname=address, port=setup.port) for address in (MX_ADDRESS, SECOND_ADDRESS)]
-    for controller in controllers:
-        controller.start()
-    try:
+    step = (f"      - canary: {{expect: delivered, to: \"postmaster@{{domain}}\", store: by-domain, port: {setup.port}, "
+            "within: 20s}\n        id: each\n")  # fmt: skip
+    plan = setup.plan(step, name="per-domain.yaml", domains=domains)
+    with (
+        smtp_listener(MX_ADDRESS, setup.port, host.sandbox, per_domain=True),
+        smtp_listener(SECOND_ADDRESS, setup.port, host.sandbox, per_domain=True),
+    ):
         ran = await cockpit("run", str(plan), "--headless", "--yes", cwd=setup.root)
-    finally:
-        for controller in controllers:
-            controller.stop()
     assert ran.code == 0, ran.stdout + ran.stderr
     tokens = set()
     for domain in domains:
