@@ -3,7 +3,8 @@ polling watcher, nameserver discovery, and changing the MX RRset by RFC 2136 or 
 Asyncio only; no UI imports.
 
 The provider side (`cockpit.dns.lexicon_editor`, `cockpit.dns.lexicon_options`) is imported from its
-modules: loading dns-lexicon and requests takes start-up time that the watcher and the UI do not need."""
+modules: loading dns-lexicon and requests takes start-up time that the watcher and the UI do not need. Its
+errors and zone types are in `cockpit.dns.mx_rrset`; the package names only the editor interface."""
 
 from __future__ import annotations
 
@@ -17,18 +18,7 @@ from cockpit.dns.discovery import (
 )
 from cockpit.dns.events import Flip, PairView, RoundDone, Snapshot, StatusChange, WatchEvent
 from cockpit.dns.history import History, OldTtl
-from cockpit.dns.mx_rrset import (
-    MxChange,
-    MxChangeError,
-    MxChangeTimeout,
-    MxRrset,
-    MxRrsetEditor,
-    PartialMxChange,
-    ProviderConfigError,
-    ProviderCredentialError,
-    ProviderRateLimited,
-    ZoneMx,
-)
+from cockpit.dns.mx_rrset import MxChange, MxChangeError, MxRrsetEditor
 from cockpit.dns.observation import MxEntry, Observation, Pair, Server, Status
 from cockpit.dns.query import DirectQuerier
 from cockpit.dns.rfc2136_editor import Rfc2136Editor
@@ -48,9 +38,7 @@ __all__ = [
     "IncompleteAddresses",
     "MxChange",
     "MxChangeError",
-    "MxChangeTimeout",
     "MxEntry",
-    "MxRrset",
     "MxRrsetEditor",
     "MxStates",
     "NameSerials",
@@ -58,10 +46,6 @@ __all__ = [
     "OldTtl",
     "Pair",
     "PairView",
-    "PartialMxChange",
-    "ProviderConfigError",
-    "ProviderCredentialError",
-    "ProviderRateLimited",
     "Rfc2136Editor",
     "RoundDone",
     "Server",
@@ -74,7 +58,6 @@ __all__ = [
     "TsigKeyError",
     "UpdateResult",
     "WatchEvent",
-    "ZoneMx",
     "classify",
     "classify_mx",
     "discover_servers",

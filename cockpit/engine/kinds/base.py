@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar, get_args, get_origin
 
 from cockpit.engine.context import StepContext
 from cockpit.plan import StepBase
@@ -11,6 +11,15 @@ StepT = TypeVar("StepT", bound=StepBase)
 
 
 class KindOf(Generic[StepT]):
+    step_type: ClassVar[type[StepBase]]
+    """The step model this kind runs, read from `KindOf[...]` in the class statement: the registry's key."""
+
+    def __init_subclass__(cls) -> None:
+        super().__init_subclass__()
+        for base in cls.__dict__.get("__orig_bases__", ()):
+            if get_origin(base) is KindOf:
+                (cls.step_type,) = get_args(base)
+
     def __init__(self, step: StepT) -> None:
         self.step = step
 

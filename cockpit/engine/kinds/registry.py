@@ -18,21 +18,7 @@ from cockpit.engine.kinds.sync import SyncKind
 from cockpit.engine.kinds.transfer import TransferKind
 from cockpit.engine.kinds.verify import VerifyKind
 from cockpit.engine.kinds.wait_dns import WaitDnsKind
-from cockpit.plan import (
-    CanaryStep,
-    ConfirmStep,
-    CountdownStep,
-    DnsUpdateStep,
-    DrainStep,
-    InventoryStep,
-    PortStep,
-    SshStep,
-    StepBase,
-    SyncStep,
-    TransferStep,
-    VerifyStep,
-    WaitDnsStep,
-)
+from cockpit.plan import StepBase
 
 
 class StepKind(Protocol):
@@ -44,18 +30,21 @@ class StepKind(Protocol):
 
 
 KINDS: dict[type[StepBase], Callable[..., StepKind]] = {
-    ConfirmStep: ConfirmKind,
-    CountdownStep: CountdownKind,
-    PortStep: PortKind,
-    SshStep: SshKind,
-    TransferStep: TransferKind,
-    WaitDnsStep: WaitDnsKind,
-    DnsUpdateStep: DnsUpdateKind,
-    InventoryStep: InventoryKind,
-    SyncStep: SyncKind,
-    VerifyStep: VerifyKind,
-    CanaryStep: CanaryKind,
-    DrainStep: DrainKind,
+    kind.step_type: kind
+    for kind in (
+        ConfirmKind,
+        CountdownKind,
+        PortKind,
+        SshKind,
+        TransferKind,
+        WaitDnsKind,
+        DnsUpdateKind,
+        InventoryKind,
+        SyncKind,
+        VerifyKind,
+        CanaryKind,
+        DrainKind,
+    )
 }
 """Step model → the class that runs it (constructed with the step)."""
 
