@@ -105,12 +105,18 @@ async def _demo(lab: Lab, options: RunOptions, face: Face, keep: bool) -> int:
             lab.remove_folder()
 
 
-async def _demo_in_lab(lab: Lab, options: RunOptions, face: Face, keep: bool) -> int:
+async def open_lab(lab: Lab, command: str) -> bool:
+    """Starts the lab; when it cannot (it has then stopped what it started), says why on stderr: False."""
     try:
         await lab.open()
     except LabError as exc:
-        say(f"cockpit demo: {exc}", err=True)
-        await lab.close()
+        say(f"cockpit {command}: {exc}", err=True)
+        return False
+    return True
+
+
+async def _demo_in_lab(lab: Lab, options: RunOptions, face: Face, keep: bool) -> int:
+    if not await open_lab(lab, "demo"):
         return EXIT_FAILED
     try:
         if face.headless:

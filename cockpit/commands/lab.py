@@ -16,8 +16,7 @@ import click
 
 from cockpit.base.units import format_duration
 from cockpit.commands.common import say
-from cockpit.commands.demo import journal_figures
-from cockpit.lab.errors import LabError
+from cockpit.commands.demo import journal_figures, open_lab
 from cockpit.lab.runtime import Lab
 
 EXIT_LAB_FAILED = 1
@@ -76,11 +75,7 @@ async def _serve(lab_: Lab) -> int:
     for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, signalled)
     try:
-        try:
-            await lab_.open()
-        except LabError as exc:
-            say(f"cockpit lab: {exc}", err=True)
-            await lab_.close()
+        if not await open_lab(lab_, "lab"):
             return EXIT_LAB_FAILED
         try:
             _announce(lab_)

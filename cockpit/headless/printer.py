@@ -11,25 +11,8 @@ import math
 from collections.abc import Callable
 
 from cockpit.base.units import format_clock, format_duration, format_rate
+from cockpit.engine import events as ev
 from cockpit.engine.downtime import DowntimeClock
-from cockpit.engine.events import (
-    CountdownSet,
-    CountdownTick,
-    Decision,
-    DnsFlip,
-    Event,
-    ForecastMade,
-    ItemFailed,
-    ListenerProven,
-    Notice,
-    OutputLine,
-    RunFinished,
-    RunStarted,
-    StepChanged,
-    StepIntent,
-    StepProgress,
-    TransferProgress,
-)
 from cockpit.engine.forecast import Forecast
 from cockpit.engine.forecast_watch import differs, forecast_from_record
 from cockpit.engine.journal import event_record
@@ -59,44 +42,44 @@ class HeadlessPrinter:
         forecast = f" (forecast {format_duration(self.forecast.total)})" if self.forecast is not None else ""
         return f" · downtime {elapsed}, from {format_clock(clock.started)} to {format_clock(clock.ended)}{forecast}"
 
-    def __call__(self, event: Event) -> None:
-        if isinstance(event, RunStarted | DnsFlip | ListenerProven):
+    def __call__(self, event: ev.Event) -> None:
+        if isinstance(event, ev.RunStarted | ev.DnsFlip | ev.ListenerProven):
             self.downtime.feed(event_record(event))
         text = self.format(event)
         if text is not None:
             stamp = format_clock(event.at)
             self.write(f"{stamp} {text}")
 
-    def format(self, event: Event) -> str | None:
-        if isinstance(event, RunStarted):
+    def format(self, event: ev.Event) -> str | None:
+        if isinstance(event, ev.RunStarted):
             how = "resuming" if event.resumed else "starting"
             dry = ", dry run" if event.dry_run else ""
             return f"{how} '{event.plan_name}' ({event.mode} mode{dry}, {len(event.step_ids)} steps)"
-        if isinstance(event, RunFinished):
+        if isinstance(event, ev.RunFinished):
             return f"run {event.outcome} (exit {event.exit_code}){self._downtime(event.at)}"
-        if isinstance(event, StepChanged):
+        if isinstance(event, ev.StepChanged):
             if event.state in (StepState.COUNTING_DOWN,):
                 return None
             detail = f": {event.detail}" if event.detail else ""
             return f"[{event.step_id}] {event.state.value}{detail}"
-        if isinstance(event, StepIntent):
+        if isinstance(event, ev.StepIntent):
             return None
-        if isinstance(event, StepProgress):
+        if isinstance(event, ev.StepProgress):
             if self._progress.get(event.step_id) == event.text:
                 return None
             self._progress[event.step_id] = event.text
             return f"[{event.step_id}] {event.text}"
-        if isinstance(event, ItemFailed):
+        if isinstance(event, ev.ItemFailed):
             return f"[{event.step_id}] ✗ {event.item}: {event.reason}"
-        if isinstance(event, OutputLine):
+        if isinstance(event, ev.OutputLine):
             return f"[{event.step_id}] {event.host} {event.stream}: {event.text}"
-        if isinstance(event, Decision):
+        if isinstance(event, ev.Decision):
             reason = f" ({event.reason})" if event.reason else ""
             return f"[{event.step_id}] {event.action} by {event.source}{reason}"
-        if isinstance(event, CountdownSet):
+        if isinstance(event, ev.CountdownSet):
             state = "paused" if event.paused_remaining is not None else "until " + format_clock(event.deadline)
             return f"[{event.step_id}] countdown {format_duration(event.total)} {state} — {event.why}"
-        if isinstance(event, CountdownTick):
+        if isinstance(event, ev.CountdownTick):
             if event.total <= 0:
                 return None
             decile = int((1 - event.remaining / event.total) * 10)
@@ -105,7 +88,7 @@ class HeadlessPrinter:
             self._countdown_decile[event.step_id] = decile
             left = format_duration(math.ceil(event.remaining))
             return f"[{event.step_id}] countdown {decile * 10}% — {left} left"
-        if isinstance(event, TransferProgress):
+        if isinstance(event, ev.TransferProgress):
             if not event.total_bytes:
                 return None
             decile = int(event.done_bytes * 10 / event.total_bytes)
@@ -114,12 +97,12 @@ class HeadlessPrinter:
             self._transfer_decile[event.step_id] = decile
             eta = f", {format_duration(event.eta)} left" if event.eta is not None else ""
             return f"[{event.step_id}] transfer {decile * 10}% at {format_rate(event.rate)}{eta}"
-        if isinstance(event, DnsFlip):
+        if isinstance(event, ev.DnsFlip):
             ttl = f" (TTL {event.ttl})" if event.ttl is not None else ""
             return f"dns {event.domain} @{event.nameserver}: {event.before or '-'} → {event.after}{ttl}"
-        if isinstance(event, Notice):
+        if isinstance(event, ev.Notice):
             return f"{event.level}: {event.text}"
-        if isinstance(event, ForecastMade):
+        if isinstance(event, ev.ForecastMade):
             forecast, said = forecast_from_record(event_record(event)), self.forecast
             self.forecast = forecast
             return f"forecast downtime {forecast.summary()}" if differs(said, forecast, bases=False) else None

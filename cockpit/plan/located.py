@@ -147,36 +147,9 @@ def _scalar(node: ScalarNode, out: LocatedData) -> Any:
         return True
     if text in _FALSE:
         return False
-    lowered = text.lower()
-    if lowered in _YAML11_BOOLS:
-        meaning = "true" if _YAML11_BOOLS[lowered] else "false"
-        out.problems.append(
-            (
-                node.mark,
-                f"'{text}' is read as the boolean {meaning} by YAML 1.1 tools and as text by others: "
-                f'quote it ("{text}") for text, or write {meaning}',
-            )
-        )
-        return text
-    if _LEADING_ZERO_INT.fullmatch(text):
-        digits = text.lstrip("+-").replace("_", "")
-        octal = f" (octal {int(digits, 8)})" if re.fullmatch(r"[0-7]+", digits) else ""
-        out.problems.append(
-            (
-                node.mark,
-                f"'{text}' has a leading zero, which YAML 1.1 tools read as an octal number{octal}: "
-                f'write {int(digits, 10)} for the number, or quote it ("{text}") for text',
-            )
-        )
-        return text
-    if _SEXAGESIMAL.fullmatch(text):
-        out.problems.append(
-            (
-                node.mark,
-                f"'{text}' is read as a base-60 number by YAML 1.1 tools: quote it (\"{text}\") "
-                "or write a duration like 1h30m",
-            )
-        )
+    trap = _yaml11_trap(text)
+    if trap is not None:
+        out.problems.append((node.mark, trap))
         return text
     if _INT.fullmatch(text):
         return int(text)
@@ -184,6 +157,31 @@ def _scalar(node: ScalarNode, out: LocatedData) -> Any:
         return int(text, 0)
     if _FLOAT.fullmatch(text):
         return float(text)
+    lowered = text.lower()
     if lowered in (".inf", "+.inf", "-.inf", ".nan"):
         return float(lowered.replace(".", ""))
     return text
+
+
+def _yaml11_trap(text: str) -> str | None:
+    """What is wrong with a plain scalar that YAML 1.1 tools read otherwise than we do (kept as text)."""
+    lowered = text.lower()
+    if lowered in _YAML11_BOOLS:
+        meaning = "true" if _YAML11_BOOLS[lowered] else "false"
+        return (
+            f"'{text}' is read as the boolean {meaning} by YAML 1.1 tools and as text by others: "
+            f'quote it ("{text}") for text, or write {meaning}'
+        )
+    if _LEADING_ZERO_INT.fullmatch(text):
+        digits = text.lstrip("+-").replace("_", "")
+        octal = f" (octal {int(digits, 8)})" if re.fullmatch(r"[0-7]+", digits) else ""
+        return (
+            f"'{text}' has a leading zero, which YAML 1.1 tools read as an octal number{octal}: "
+            f'write {int(digits, 10)} for the number, or quote it ("{text}") for text'
+        )
+    if _SEXAGESIMAL.fullmatch(text):
+        return (
+            f"'{text}' is read as a base-60 number by YAML 1.1 tools: quote it (\"{text}\") "
+            "or write a duration like 1h30m"
+        )
+    return None
