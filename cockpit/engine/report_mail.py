@@ -5,12 +5,46 @@ with the folders that differed, from the journal's records."""
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from typing import Any
 
 from cockpit.base.safe_text import visible
 from cockpit.base.units import format_duration, format_rate, format_size, format_timestamp
 
 MAIL_RECORDS = frozenset({"InventoryTaken", "SyncPass", "VerifyDone", "DrainObserved"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """One mail record as the report says it, before it is written as Markdown or HTML (raw text: each
+    writer escapes for its own format)."""
+
+    label: str
+    step: str
+    text: str = ""
+    ok: bool | None = None
+    """A verdict's outcome (verify); None where there is none."""
+    lines: tuple[str, ...] = ()
+    store: str = ""
+    mailboxes: tuple[tuple[str, int, int, int], ...] = ()
+    """An inventory's rows: mailbox, folders, messages, bytes."""
+
+
+def _entries(records: list[dict[str, Any]]) -> list[_Entry]:
+    out: list[_Entry] = []
+    for record in records:
+        kind, step = record.get("type"), str(record.get("step_id", ""))
+        if kind == "InventoryTaken":
+            rows = tuple((str(n), int(f), int(m), int(s)) for n, f, m, s in record.get("mailboxes", ()))
+            out.append(_Entry("Inventory", step, store=str(record.get("store")), mailboxes=rows))
+        elif kind == "SyncPass":
+            out.append(_Entry("Sync", step, _sync_text(record)))
+        elif kind == "DrainObserved":
+            out.append(_Entry("Drain", step, _drain_text(record, records)))
+        elif kind == "VerifyDone":
+            lines = tuple(str(line) for line in record.get("lines", ()))
+            out.append(_Entry("Verify", step, str(record.get("verdict")), ok=bool(record.get("ok")), lines=lines))
+    return out
 
 
 def _cell(value: object) -> str:
@@ -21,23 +55,20 @@ def mail_markdown(records: list[dict[str, Any]]) -> list[str]:
     if not records:
         return []
     out = ["", "## Mail stores", ""]
-    for record in records:
-        kind, step = record.get("type"), _cell(record.get("step_id", ""))
-        if kind == "InventoryTaken":
-            out += [f"Inventory **{step}** of {_cell(record.get('store'))}:", "",
+    for entry in _entries(records):
+        step = _cell(entry.step)
+        if entry.label == "Inventory":
+            store = _cell(entry.store)
+            out += [f"Inventory **{step}** of {store}:", "",
                     "| store | mailbox | folders | messages | size |", "|---|---|---|---|---|"]  # fmt: skip
-            for name, folders, messages, size in record.get("mailboxes", ()):
-                out.append(f"| {_cell(record.get('store'))} | {_cell(name)} | {folders} | {messages:,} | "
-                           f"{format_size(size)} |")  # fmt: skip
+            for name, folders, messages, size in entry.mailboxes:
+                out.append(f"| {store} | {_cell(name)} | {folders} | {messages:,} | {format_size(size)} |")
             out.append("")
-        elif kind == "SyncPass":
-            out.append(f"- Sync **{step}**: {_sync_text(record)}")
-        elif kind == "DrainObserved":
-            out.append(f"- Drain **{step}**: {_cell(_drain_text(record, records))}")
-        elif kind == "VerifyDone":
-            mark = "✓" if record.get("ok") else "✗"
-            out.append(f"- Verify **{step}** {mark} {_cell(record.get('verdict'))}")
-            out += [f"  - {_cell(line)}" for line in record.get("lines", ())]
+        elif entry.ok is None:
+            out.append(f"- {entry.label} **{step}**: {_cell(entry.text)}")
+        else:
+            out.append(f"- {entry.label} **{step}** {'✓' if entry.ok else '✗'} {_cell(entry.text)}")
+            out += [f"  - {_cell(line)}" for line in entry.lines]
     return out
 
 
@@ -49,24 +80,20 @@ def mail_html(records: list[dict[str, Any]]) -> str:
         return html.escape(visible(str(value)))
 
     parts = ["<h2>Mail stores</h2>"]
-    for record in records:
-        kind, step = record.get("type"), esc(record.get("step_id", ""))
-        if kind == "InventoryTaken":
+    for entry in _entries(records):
+        step = esc(entry.step)
+        if entry.label == "Inventory":
             rows = "".join(
                 f"<tr><td>{esc(name)}</td><td>{folders}</td><td>{messages:,}</td><td>{esc(format_size(size))}</td></tr>"
-                for name, folders, messages, size in record.get("mailboxes", ())
+                for name, folders, messages, size in entry.mailboxes
             )
-            parts.append(f"<h3>Inventory {step} of {esc(record.get('store'))}</h3><table><tr><th>mailbox</th>"
+            parts.append(f"<h3>Inventory {step} of {esc(entry.store)}</h3><table><tr><th>mailbox</th>"
                          f"<th>folders</th><th>messages</th><th>size</th></tr>{rows}</table>")  # fmt: skip
-        elif kind == "SyncPass":
-            parts.append(f"<p>Sync <strong>{step}</strong>: {esc(_sync_text(record))}</p>")
-        elif kind == "DrainObserved":
-            parts.append(f"<p>Drain <strong>{step}</strong>: {esc(_drain_text(record, records))}</p>")
-        elif kind == "VerifyDone":
-            css = "done" if record.get("ok") else "failed"
-            lines = "".join(f"<li>{esc(line)}</li>" for line in record.get("lines", ()))
-            parts.append(f"<p class='{css}'>Verify <strong>{step}</strong>: {esc(record.get('verdict'))}</p>"
-                         + (f"<ul>{lines}</ul>" if lines else ""))  # fmt: skip
+            continue
+        css = "" if entry.ok is None else f" class='{'done' if entry.ok else 'failed'}'"
+        items = "".join(f"<li>{esc(line)}</li>" for line in entry.lines)
+        parts.append(f"<p{css}>{entry.label} <strong>{step}</strong>: {esc(entry.text)}</p>"
+                     + (f"<ul>{items}</ul>" if items else ""))  # fmt: skip
     return "\n".join(parts)
 
 
@@ -75,7 +102,7 @@ def _sync_text(record: dict[str, Any]) -> str:
     size = int(record.get("bytes", 0))
     rate = f" ({format_rate(size / copy)})" if copy > 0 and size else ""
     return (
-        f"{_cell(record.get('source'))} → {_cell(record.get('dest'))}: {int(record.get('messages', 0)):,} messages "
+        f"{record.get('source')} → {record.get('dest')}: {int(record.get('messages', 0)):,} messages "
         f"({format_size(size)}) in {format_duration(seconds)}{rate}; the source held "
         f"{int(record.get('source_messages', 0)):,} ({format_size(int(record.get('source_bytes', 0)))})"
     )
