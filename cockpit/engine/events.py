@@ -316,23 +316,27 @@ Listener = Callable[[Event], None]
 class EventBus:
     """Synchronous fan-out; a listener that raises is removed and reported, never stops the run."""
 
-    listeners: list[Listener] = field(default_factory=list)
+    listeners: tuple[Listener, ...] = ()
+    """Replaced, never changed in place: a publish goes through the listeners there were when it began."""
     failures: list[str] = field(default_factory=list)
 
     def subscribe(self, listener: Listener, *, first: bool = False) -> Callable[[], None]:
         """Listen from now on; `first` puts the listener before those already there (the journal)."""
-        if first:
-            self.listeners.insert(0, listener)
-        else:
-            self.listeners.append(listener)
-        return lambda: self.listeners.remove(listener) if listener in self.listeners else None
+        self.listeners = (listener, *self.listeners) if first else (*self.listeners, listener)
+        return lambda: self._drop(listener)
+
+    def _drop(self, listener: Listener) -> None:
+        if listener in self.listeners:
+            kept = list(self.listeners)
+            kept.remove(listener)
+            self.listeners = tuple(kept)
 
     def publish(self, event: Event) -> None:
-        for listener in list(self.listeners):
+        for listener in self.listeners:
             try:
                 listener(event)
             except Exception as exc:
                 if getattr(listener, "critical", False):
                     raise
-                self.listeners.remove(listener)
+                self._drop(listener)
                 self.failures.append(f"{getattr(listener, '__qualname__', listener)}: {type(exc).__name__}")

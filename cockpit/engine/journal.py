@@ -113,6 +113,18 @@ def output_record(event: OutputLine) -> dict[str, Any]:
     return record
 
 
+class _AttemptOutput:
+    """One step attempt's output as the journal keeps it: the first lines written as they come, the last ones
+    held back until the attempt ends (most never become records), and how many went past the head."""
+
+    __slots__ = ("head", "past_head", "tail")
+
+    def __init__(self) -> None:
+        self.head = 0
+        self.past_head = 0
+        self.tail: deque[OutputLine] = deque(maxlen=MAX_OUTPUT_TAIL)
+
+
 class JournalWriter:
     """Appends records; subscribed first on the event bus, and critical: a failed write stops the run."""
 
@@ -130,10 +142,10 @@ class JournalWriter:
         but an intent raises again: no server may be changed without its intent on disk."""
         self.on_failure: Callable[[JournalError], None] | None = None
         """Called once, at the first failed write (the run stops)."""
-        self._head: dict[tuple[str, int], int] = {}
-        self._tail: dict[tuple[str, int], deque[OutputLine]] = {}
-        """The last lines of each step attempt past its head, as events: most never become records."""
-        self._omitted: dict[tuple[str, int], int] = {}
+        self._outputs: dict[tuple[str, int], _AttemptOutput] = {}
+        """Each step attempt's output so far, by (step id, attempt)."""
+        self._current: dict[str, _AttemptOutput] = {}
+        """The same, by step id, for the attempt running now: the one lookup an output line costs."""
         self._attempt: dict[str, int] = {}
         self._dns: dict[tuple[str, str], str] = {}
         """The MX state of each (domain, nameserver) pair as the journal of this run has it."""
@@ -170,6 +182,9 @@ class JournalWriter:
         return f"cannot write the journal {self.path} ({exc.strerror}); {intact} — fix it and run again to resume"
 
     def __call__(self, event: Event) -> None:
+        if type(event) is OutputLine:
+            self._output(event)
+            return
         if isinstance(event, DnsRound):
             self._dns_round(event)
             return
@@ -181,22 +196,25 @@ class JournalWriter:
             self._output(event)
             return
         if isinstance(event, StepChanged):
+            if self._attempt.get(event.step_id) != event.attempt:
+                self._current.pop(event.step_id, None)
             self._attempt[event.step_id] = event.attempt
             if not event.state.active:
                 self._flush_tail(event.step_id, event.attempt)
         self.write(event_record(event), durable=event.durable)
 
     def _output(self, event: OutputLine) -> None:
-        key = (event.step_id, self._attempt.get(event.step_id, 0))
-        count = self._head.get(key, 0)
-        if count < MAX_OUTPUT_HEAD:
-            self._head[key] = count + 1
+        output = self._current.get(event.step_id)
+        if output is None:
+            key = (event.step_id, self._attempt.get(event.step_id, 0))
+            output = self._outputs.setdefault(key, _AttemptOutput())
+            self._current[event.step_id] = output
+        if output.head < MAX_OUTPUT_HEAD:
+            output.head += 1
             self.write(output_record(event))
             return
-        tail = self._tail.setdefault(key, deque(maxlen=MAX_OUTPUT_TAIL))
-        if len(tail) == tail.maxlen:
-            self._omitted[key] = self._omitted.get(key, 0) + 1
-        tail.append(event)
+        output.past_head += 1
+        output.tail.append(event)
 
     def _dns_round(self, event: DnsRound) -> None:
         """Journal every pair's MX state and serial when the journal does not say them yet: the first round of
@@ -217,13 +235,16 @@ class JournalWriter:
         self.write({"type": "DnsStates", "at": event.at, "pairs": pairs})
 
     def _flush_tail(self, step_id: str, attempt: int) -> None:
-        key = (step_id, attempt)
-        omitted = self._omitted.pop(key, 0)
+        output = self._outputs.pop((step_id, attempt), None)
+        if output is None:
+            return
+        if self._current.get(step_id) is output:
+            del self._current[step_id]
+        omitted = output.past_head - len(output.tail)
         if omitted:
             self.write({"type": "OutputOmitted", "step_id": step_id, "lines": omitted})
-        for event in self._tail.pop(key, ()):
+        for event in output.tail:
             self.write(output_record(event))
-        self._head.pop(key, None)
 
     def sync(self) -> None:
         if self._fd is not None:
@@ -232,7 +253,7 @@ class JournalWriter:
     def close(self) -> None:
         if self._fd is not None:
             try:
-                for step_id, attempt in list(self._tail):
+                for step_id, attempt in list(self._outputs):
                     self._flush_tail(step_id, attempt)
                 os.fsync(self._fd)
             except (JournalError, OSError):
