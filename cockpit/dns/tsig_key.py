@@ -17,7 +17,7 @@ import dns.name
 import dns.tsig
 
 from cockpit.plan.models import Secret
-from cockpit.plan.secret_values import SecretError, read_secret
+from cockpit.plan.secret_values import Redacted, SecretError, read_secret
 
 ALGORITHMS = {
     "hmac-md5": dns.tsig.HMAC_MD5,
@@ -40,7 +40,7 @@ class TsigKeyError(Exception):
     """A TSIG key could not be loaded; the message says where from and why, never the secret."""
 
 
-class TsigKey:
+class TsigKey(Redacted):
     """A key name, an algorithm and a secret that never shows itself."""
 
     __slots__ = ("_secret", "algorithm", "name", "origin")
@@ -59,14 +59,6 @@ class TsigKey:
 
     def __repr__(self) -> str:
         return f"TsigKey(name={self.name!r}, algorithm={self.algorithm!r}, secret=<redacted>, from {self.origin})"
-
-    __str__ = __repr__
-
-    def __format__(self, spec: str) -> str:
-        return repr(self)
-
-    def __reduce__(self) -> str | tuple[object, ...]:
-        raise TypeError("a TsigKey cannot be pickled")
 
 
 def parse_tsig_key(text: str, origin: str) -> TsigKey:

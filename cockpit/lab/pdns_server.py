@@ -14,11 +14,12 @@ import shutil
 import socket
 import sqlite3
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
+
+from cockpit.lab.loopback_daemon import LoopbackDaemon
 
 PDNS_SERVER = "/usr/sbin/pdns_server"
 PDNSUTIL = "/usr/bin/pdnsutil"
@@ -55,11 +56,13 @@ def _free_port() -> int:
         return port
 
 
-class PowerDnsServer:
+class PowerDnsServer(LoopbackDaemon):
     """A private pdns_server: DNS on `dns_port`, the HTTP API on `api_port`, both on 127.0.0.1."""
 
+    program = "pdns_server"
+
     def __init__(self, root: Path, *, server_id: str = "cockpit-pdns") -> None:
-        self.root = root
+        super().__init__(root, root / "pdns.log")
         self.server_id = server_id
         """What the server answers to NSID questions."""
         self.api_key = secrets.token_urlsafe(24)
@@ -67,12 +70,6 @@ class PowerDnsServer:
         self.api_port = 0
         self.config = root / "pdns.conf"
         self.database = root / "pdns.sqlite3"
-        self.log = root / "pdns.log"
-        self._process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def address(self) -> str:
-        return "127.0.0.1"
 
     @property
     def api_url(self) -> str:
@@ -145,39 +142,17 @@ class PowerDnsServer:
         """Starts pdns_server and waits until its API answers with the key."""
         if not self.config.exists():
             self.prepare()
-        with self.log.open("ab") as log:
-            self._process = subprocess.Popen(
-                [_program("pdns_server", PDNS_SERVER), f"--config-dir={self.root}"],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-            )
-        deadline = time.monotonic() + START_TIMEOUT
+        self._launch([_program("pdns_server", PDNS_SERVER), f"--config-dir={self.root}"])
+        late = f"pdns_server did not answer on its API within {START_TIMEOUT:g}s"
+        self._wait_until(self._api_answers, START_TIMEOUT, 0.05, late)
+
+    def _api_answers(self) -> bool:
+        """The API answers a request with the key."""
         request = urllib.request.Request(
             f"{self.api_url}/api/v1/servers/localhost", headers={"X-API-Key": self.api_key}
         )
-        while True:
-            if self._process.poll() is not None:
-                lines = self.log.read_text(errors="replace").strip().splitlines()
-                raise RuntimeError(f"pdns_server exited at start: {lines[-1] if lines else 'no message'}")
-            try:
-                with urllib.request.urlopen(request, timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"pdns_server did not answer on its API within {START_TIMEOUT:g}s")
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self._process is None:
-            return
-        self._process.terminate()
         try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait(timeout=5)
-        self._process = None
+            with urllib.request.urlopen(request, timeout=1) as response:
+                return bool(response.status == 200)
+        except (urllib.error.URLError, OSError):
+            return False

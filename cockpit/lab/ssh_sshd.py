@@ -11,8 +11,9 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
 from pathlib import Path
+
+from cockpit.lab.loopback_daemon import LoopbackDaemon
 
 SSHD = "/usr/sbin/sshd"
 START_TIMEOUT = 10.0
@@ -39,28 +40,20 @@ def _keygen(path: Path, comment: str) -> None:
     )
 
 
-class OpenSshServer:
+class OpenSshServer(LoopbackDaemon):
     """A private sshd: its config, host key, authorized client key and pinned known_hosts under `root`."""
 
+    program = "sshd"
+    stop_timeout = 5.0
+
     def __init__(self, root: Path, sshd: str | None = None) -> None:
-        self.root = root
+        super().__init__(root, root / "sshd.log")
         self.sshd = sshd or sshd_path() or SSHD
         self.port = 0
         self.host_key = root / "host_ed25519"
         self.client_key = root / "client_key"
         self.known_hosts = root / "known_hosts"
         self.config = root / "sshd_config"
-        self.log = root / "sshd.log"
-        self._process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def address(self) -> str:
-        return "127.0.0.1"
-
-    @property
-    def pid(self) -> int:
-        assert self._process is not None
-        return self._process.pid
 
     def start(self) -> None:
         """Generates keys, validates the config with `sshd -t`, starts sshd and waits until it accepts."""
@@ -94,25 +87,18 @@ class OpenSshServer:
         check = subprocess.run([self.sshd, "-t", "-f", str(self.config)], capture_output=True, timeout=30)
         if check.returncode != 0:
             raise RuntimeError(f"sshd -t rejected the config: {check.stderr.decode(errors='replace').strip()}")
-        with self.log.open("ab") as log:
-            self._process = subprocess.Popen(
-                [self.sshd, "-D", "-e", "-f", str(self.config)], stdin=subprocess.DEVNULL, stderr=log
-            )
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if self._process.poll() is not None:
-                err = self.log.read_text(errors="replace").strip().splitlines()
-                raise RuntimeError(f"sshd exited at start: {err[-1] if err else 'no message'}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError("sshd did not start listening") from None
-                time.sleep(0.02)
+        self._launch([self.sshd, "-D", "-e", "-f", str(self.config)], log_stdout=False)
+        self._wait_until(self._listening, START_TIMEOUT, 0.02, "sshd did not start listening")
         public = self.host_key.with_suffix(".pub").read_text().split()
         self.known_hosts.write_text(f"[127.0.0.1]:{self.port} {public[0]} {public[1]}\n")
+
+    def _listening(self) -> bool:
+        """sshd accepts TCP connections on its port."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
 
     def plan_host(self, user: str = "root") -> dict[str, object]:
         """This server as a plan's `hosts:` entry."""
@@ -186,14 +172,7 @@ class OpenSshServer:
 
     def stop(self) -> None:
         """Stops sshd and whatever its sessions left running."""
-        if self._process is None:
-            return
-        self.signal_sessions(signal.SIGCONT, tree=True)
-        self.signal_sessions(signal.SIGKILL, tree=True)
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait(timeout=5)
-        self._process = None
+        if self._process is not None:
+            self.signal_sessions(signal.SIGCONT, tree=True)
+            self.signal_sessions(signal.SIGKILL, tree=True)
+        super().stop()

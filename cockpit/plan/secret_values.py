@@ -19,7 +19,22 @@ class SecretError(Exception):
     """A secret could not be read; the message names where from, never the value."""
 
 
-class SecretValue:
+class Redacted:
+    """Secret material: str and f-strings give only the class's redacted repr, and pickling is refused."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return repr(self)
+
+    def __format__(self, spec: str) -> str:
+        return repr(self)
+
+    def __reduce__(self) -> str | tuple[object, ...]:
+        raise TypeError(f"a {type(self).__name__} cannot be pickled")
+
+
+class SecretValue(Redacted):
     """Secret text that does not show itself in repr, str, f-strings, logs or tracebacks."""
 
     __slots__ = ("_text", "origin")
@@ -34,14 +49,6 @@ class SecretValue:
 
     def __repr__(self) -> str:
         return f"SecretValue(<redacted>, from {self.origin})"
-
-    __str__ = __repr__
-
-    def __format__(self, spec: str) -> str:
-        return repr(self)
-
-    def __reduce__(self) -> str | tuple[object, ...]:
-        raise TypeError("a SecretValue cannot be pickled")
 
 
 def read_secret(secret: Secret, base_dir: Path | None = None) -> SecretValue:

@@ -7,7 +7,7 @@ and UIDs (so a flag change never changes identity).
 
 import hashlib
 import re
-from typing import List, Optional, Tuple
+from typing import Container, List, Optional, Tuple
 
 IGNORED_HEADERS = frozenset(
     [b"status", b"x-status", b"x-keywords", b"x-uid", b"content-length", b"x-imap", b"x-imapbase"]
@@ -30,10 +30,8 @@ def split_message(data: bytes) -> Tuple[bytes, bytes]:
     return data[: cut + 1], data[cut + 2 :]
 
 
-def _kept_header(header: bytes) -> bytes:
-    """The header block without the ignored fields (and their continuation lines)."""
-    if _MAYBE_IGNORED.search(header) is None:
-        return header
+def without_fields(header: bytes, names: Container[bytes]) -> bytes:
+    """The header block without the fields named in `names` (lower case) and their continuation lines."""
     kept: List[bytes] = []
     skipping = False
     for line in header.splitlines(True):
@@ -42,10 +40,17 @@ def _kept_header(header: bytes) -> bytes:
                 kept.append(line)
             continue
         name = line.split(b":", 1)[0].strip().lower() if b":" in line else b""
-        skipping = name in IGNORED_HEADERS
+        skipping = name in names
         if not skipping:
             kept.append(line)
     return b"".join(kept)
+
+
+def _kept_header(header: bytes) -> bytes:
+    """The header block without the ignored fields (and their continuation lines)."""
+    if _MAYBE_IGNORED.search(header) is None:
+        return header
+    return without_fields(header, IGNORED_HEADERS)
 
 
 def header_field(header: bytes, lowered: bytes, name: bytes) -> Optional[bytes]:

@@ -11,9 +11,9 @@ import hashlib
 import os
 import re
 import time
-from typing import Any, BinaryIO, Dict, Iterator, List, Optional, Tuple
+from typing import Any, BinaryIO, Dict, Iterator, Optional, Tuple
 
-from cockpit.mail.host.identity import header_field, split_message
+from cockpit.mail.host.identity import header_field, split_message, without_fields
 from cockpit.mail.host.protocol import Fail
 
 CHUNK = 1 << 20
@@ -57,20 +57,9 @@ def rewrite_header(content: bytes, drop: Tuple[bytes, ...], add: bytes) -> bytes
         head, rest = content if content.endswith(eol) or not content else content + eol, b""
     else:
         head, rest = content[: end + len(eol)], content[end + len(eol) :]
-    kept: List[bytes] = []
-    skipping = False
-    for line in head.splitlines(True):
-        if line[:1] in (b" ", b"\t"):
-            if not skipping:
-                kept.append(line)
-            continue
-        name = line.split(b":", 1)[0].strip().lower() if b":" in line else b""
-        skipping = name in drop
-        if not skipping:
-            kept.append(line)
     if not rest and add:
         rest = eol
-    return b"".join(kept) + add + rest
+    return without_fields(head, drop) + add + rest
 
 
 def date_of_from_line(line: bytes) -> Optional[float]:
