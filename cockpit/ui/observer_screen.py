@@ -162,34 +162,11 @@ class ObserverScreen(CockpitScreen, inherit_bindings=False):
         self.app.push_screen(HelpScreen(help_sections(self.app, sections)))
 
     def _refuse(self) -> None:
+        """An action that would change the run: refused with a warning (observing changes nothing)."""
         super().notify(OBSERVING, severity="warning")
 
-    def action_go(self) -> None:
-        self._refuse()
-
-    def action_skip(self) -> None:
-        self._refuse()
-
-    def action_retry(self) -> None:
-        self._refuse()
-
-    def action_mark_done(self) -> None:
-        self._refuse()
-
-    def action_abort(self) -> None:
-        self._refuse()
-
-    def action_pause(self) -> None:
-        self._refuse()
-
-    def action_extend(self) -> None:
-        self._refuse()
-
-    def action_park(self) -> None:
-        self._refuse()
-
-    def action_undo(self) -> None:
-        self._refuse()
+    action_go = action_skip = action_retry = action_mark_done = action_abort = _refuse
+    action_pause = action_extend = action_park = action_undo = _refuse
 
     def action_quit(self) -> None:
         self.stop_run("stopped observing", 0)

@@ -66,27 +66,26 @@ def confirmation_for(run: PlanRun, prompt: Prompt) -> tuple[str, Content] | None
     return None
 
 
+def _mx_change_question(title: str, change: str, *notes: Content) -> tuple[str, Content]:
+    """Title and body for a change of the MX: the change in bold, then what it means."""
+    return title, Content("\n").join([Content.styled(change, "bold"), Content(""), *notes])
+
+
 def park_question(change: str) -> tuple[str, Content]:
     """Title and body for parking the MX now (the P key)."""
-    body = Content("\n").join([
-        Content.styled(change, "bold"),
-        Content(""),
+    return _mx_change_question("Park the MX now?", change,
         Content("While the MX points at the refusing address, senders get a temporary failure and retry: no mail "
                 "is lost. The run's own steps wait until every nameserver serves it."),
         Content.styled("Then fix what went wrong, and rerun the flip step (select it, Enter).", "$text-warning"),
-    ])  # fmt: skip
-    return "Park the MX now?", body
+    )  # fmt: skip
 
 
 def undo_question(change: str) -> tuple[str, Content]:
     """Title and body for undoing a dns_update step (the u key)."""
-    body = Content("\n").join([
-        Content.styled(change, "bold"),
-        Content(""),
+    return _mx_change_question("Undo this MX change?", change,
         Content("Refused when it would point mail back at the old host after mail was copied to or accepted by the "
                 "new one (the mailboxes would split): park instead (P)."),
-    ])  # fmt: skip
-    return "Undo this MX change?", body
+    )  # fmt: skip
 
 
 def rerun_question(run: PlanRun, step_id: str, proposed: str | None) -> tuple[str, Content]:

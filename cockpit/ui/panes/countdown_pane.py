@@ -66,23 +66,23 @@ class CountdownPane(Vertical):
 
     def announce(self, event: CountdownSet) -> None:
         """A deadline was set, paused, resumed or extended."""
-        if event.step_id != self.step_id:
-            self.step_id = event.step_id
-            self.first_total = event.total
-            self.remove_class("-idle", "-finished")
-        self.total = event.total
+        self._follow(event.step_id, event.total)
         self.border_title = self._countdown_title()
         self.query_one("#countdown-why", Label).update(event.why)
         if event.paused_remaining is not None:
             self._show(event.paused_remaining, event.total, paused=True)
 
     def tick(self, event: CountdownTick) -> None:
-        if event.step_id != self.step_id:
-            self.step_id = event.step_id
-            self.first_total = event.total
-            self.remove_class("-idle", "-finished")
-        self.total = event.total
+        self._follow(event.step_id, event.total)
         self._show(event.remaining, event.total, paused=event.paused)
+
+    def _follow(self, step_id: str, total: float) -> None:
+        """Take the countdown's current total; a new step's first total is the one extensions count from."""
+        if step_id != self.step_id:
+            self.step_id = step_id
+            self.first_total = total
+            self.remove_class("-idle", "-finished")
+        self.total = total
 
     def senders(self, line: str | None) -> None:
         """While the MX is parked: how long senders have deferred mail and when they try again (None: not

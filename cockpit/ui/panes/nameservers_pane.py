@@ -38,6 +38,22 @@ def server_label(nameserver: Nameserver) -> str:
     return base if nameserver.port == 53 else f"{base}:{nameserver.port}"
 
 
+class PlanMx:
+    """The plan's records of each MX state per domain, as text, made once (domains without exceptions share
+    one)."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self._texts: dict[int, dict[str, str]] = {}
+
+    def text(self, domain: str) -> dict[str, str]:
+        states = self.plan.mx_states(domain)
+        text = self._texts.get(id(states))
+        if text is None:
+            text = self._texts[id(states)] = {state: records_text(records) for state, records in states.items()}
+        return text
+
+
 class PairRow(Static):
     """One pair's line (two when the MX goes under it); its content is set by the pane."""
 
@@ -75,7 +91,7 @@ class NameserversPane(Vertical):
         super().__init__(**options)
         self.plan = plan
         self.states: tuple[str, ...] = tuple(plan.mx)
-        self._plan_mx: dict[int, dict[str, str]] = {}
+        self.plan_mx = PlanMx(plan)
         self.rows: dict[Key, PairRow] = {}
         self.converged: dict[str, str | None] = {}
         """Per domain: the state every pair serves, or None."""
@@ -128,17 +144,9 @@ class NameserversPane(Vertical):
         row = self._row(event.domain, event.nameserver)
         if event.before is not None:
             self._moved.add(event.domain)
-        row.line.flip(event, mx_from_flip(event, self.plan_mx(event.domain)))
+        row.line.flip(event, mx_from_flip(event, self.plan_mx.text(event.domain)))
         self._paint()
         return self._convergence()
-
-    def plan_mx(self, domain: str) -> dict[str, str]:
-        """The plan's records of each MX state for `domain`, as text (domains without exceptions share one)."""
-        states = self.plan.mx_states(domain)
-        text = self._plan_mx.get(id(states))
-        if text is None:
-            text = self._plan_mx[id(states)] = {state: records_text(records) for state, records in states.items()}
-        return text
 
     def tick(self, now: float) -> None:
         """Refresh the "flipped … ago" column."""

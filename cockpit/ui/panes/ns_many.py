@@ -25,9 +25,8 @@ from cockpit.base.units import format_duration
 from cockpit.dns import Snapshot
 from cockpit.engine.events import DnsFlip
 from cockpit.plan import Plan
-from cockpit.plan.mx_summary import records_text
 from cockpit.ui.panes.column_fit import ColumnFit, fit_columns, natural_widths, render_lines
-from cockpit.ui.panes.nameservers_pane import server_label
+from cockpit.ui.panes.nameservers_pane import PlanMx, server_label
 from cockpit.ui.panes.ns_book import FAILING, WAITING, PairBook
 from cockpit.ui.panes.ns_table import PairTable
 from cockpit.ui.panes.pair_line import HEADERS, PairLine, mx_from_flip, state_style
@@ -92,7 +91,7 @@ class ManyPairsPane(Vertical):
         self.now = 0.0
         self.filter = ""
         self._announced: str | None = None
-        self._plan_mx: dict[int, dict[str, str]] = {}
+        self._plan_mx = PlanMx(plan)
         self._painted_version = -1
         self._pending = False
         self._shown: list[PairLine] = []
@@ -157,7 +156,7 @@ class ManyPairsPane(Vertical):
 
     def flip(self, event: DnsFlip, now: float) -> str | None:
         self.now = now
-        self.book.flip(event, mx_from_flip(event, self._mx_text(event.domain)))
+        self.book.flip(event, mx_from_flip(event, self._plan_mx.text(event.domain)))
         self._schedule()
         self._say_news()
         return None
@@ -175,13 +174,6 @@ class ManyPairsPane(Vertical):
             table = self.query_one(PairTable)
             table.now = now
             table.refresh()
-
-    def _mx_text(self, domain: str) -> dict[str, str]:
-        states = self.plan.mx_states(domain)
-        text = self._plan_mx.get(id(states))
-        if text is None:
-            text = self._plan_mx[id(states)] = {state: records_text(records) for state, records in states.items()}
-        return text
 
     def _news(self) -> str | None:
         """Said once when every domain has every pair on the state the MX moved to."""

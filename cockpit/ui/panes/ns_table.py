@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -14,17 +14,15 @@ from textual.strip import Strip
 from textual.visual import Visual
 
 from cockpit.ui.panes.column_fit import ColumnFit, render_lines
+from cockpit.ui.panes.navigation import navigation_bindings
 from cockpit.ui.panes.pair_line import PairLine
 
 
 class PairTable(ScrollView, can_focus=True):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor(-1)", "Up", show=False, id="pairs.up", tooltip="Select the previous pair"),
-        Binding("down,j", "cursor(1)", "Down", show=False, id="pairs.down", tooltip="Select the next pair"),
-        Binding("pageup", "cursor(-10)", "Page up", show=False, id="pairs.page-up", tooltip="Ten pairs up"),
-        Binding("pagedown", "cursor(10)", "Page down", show=False, id="pairs.page-down", tooltip="Ten pairs down"),
-        Binding("home", "first", "First", show=False, id="pairs.first", tooltip="Select the first pair"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = navigation_bindings(
+        "pairs", "pair", up="cursor(-1)", down="cursor(1)", first="first", page_up="cursor(-10)",
+        page_down="cursor(10)", page="Ten pairs",
+    )  # fmt: skip
 
     DEFAULT_CSS = """
     PairTable {

@@ -6,30 +6,38 @@ instead of inheriting OptionList's, which would swallow Enter as "select".
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from textual import events
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from cockpit.engine.states import StepState
+from cockpit.ui.panes.navigation import navigation_bindings
 from cockpit.ui.panes.step_text import step_line
 
 PHASE_PREFIX = "phase:"
 
 
+def _chosen(move: Callable[[OptionList], object]) -> Callable[[StepList], None]:
+    """OptionList's movement action `move`, after which the selection is the operator's choice."""
+
+    def action(self: StepList) -> None:
+        move(self)
+        self.chosen = True
+
+    return action
+
+
 class StepList(OptionList, inherit_bindings=False):
     """Phases as headings (not selectable), steps as options keyed by step id."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor_up", "Up", show=False, id="checklist.up", tooltip="Select the previous step"),
-        Binding("down,j", "cursor_down", "Down", show=False, id="checklist.down", tooltip="Select the next step"),
-        Binding("home", "first", "First", show=False, id="checklist.first", tooltip="Select the first step"),
-        Binding("end", "last", "Last", show=False, id="checklist.last", tooltip="Select the last step"),
-        Binding("pageup", "page_up", "Page up", show=False, id="checklist.page-up", tooltip="Page up"),
-        Binding("pagedown", "page_down", "Page down", show=False, id="checklist.page-down", tooltip="Page down"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = navigation_bindings(
+        "checklist", "step", up="cursor_up", down="cursor_down", first="first", last="last", page_up="page_up",
+        page_down="page_down",
+    )  # fmt: skip
 
     DEFAULT_CSS = """
     StepList {
@@ -105,29 +113,12 @@ class StepList(OptionList, inherit_bindings=False):
         self.highlighted = self.get_option_index(step_id)
         self.chosen = False
 
-    def action_cursor_up(self) -> None:
-        super().action_cursor_up()
-        self.chosen = True
-
-    def action_cursor_down(self) -> None:
-        super().action_cursor_down()
-        self.chosen = True
-
-    def action_first(self) -> None:
-        super().action_first()
-        self.chosen = True
-
-    def action_last(self) -> None:
-        super().action_last()
-        self.chosen = True
-
-    def action_page_up(self) -> None:
-        super().action_page_up()  # type: ignore[no-untyped-call]
-        self.chosen = True
-
-    def action_page_down(self) -> None:
-        super().action_page_down()  # type: ignore[no-untyped-call]
-        self.chosen = True
+    action_cursor_up = _chosen(OptionList.action_cursor_up)
+    action_cursor_down = _chosen(OptionList.action_cursor_down)
+    action_first = _chosen(OptionList.action_first)
+    action_last = _chosen(OptionList.action_last)
+    action_page_up = _chosen(OptionList.action_page_up)
+    action_page_down = _chosen(OptionList.action_page_down)
 
     async def _on_click(self, event: events.Click) -> None:
         """Textual calls OptionList's own click handler after this one (handlers run along the class chain)."""
