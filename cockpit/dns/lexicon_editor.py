@@ -1,5 +1,5 @@
-"""The MX RRset editor for zones kept at a DNS provider, through dns-lexicon: sign in, list, delete what is
-there, add the state's records, list again. Every call runs off the event loop, the whole change within
+"""The MX RRset editor for zones kept at a DNS provider, through dns-lexicon: sign in, list, add the state's
+records the zone lacks, delete the others, list again. Every call runs off the event loop, the whole change within
 one deadline, and HTTP 429 is retried after the wait the server asks for (each wait reported).
 
 When a call fails after something was already changed, the error says what the zone holds now, read back
@@ -167,21 +167,57 @@ class LexiconEditor:
         message = f"{self.label}: MX of {domain_name} {mx_text(change.before)} → {mx_text(held)} (TTL {ttl})"
         if read_ttl is not None and read_ttl != ttl:
             message += f"; the provider keeps TTL {read_ttl}"
+        if change.gap is not None:
+            message += (
+                f"; the zone had no MX for {format_duration(change.gap)} while the TTL changed (the API sets a TTL "
+                "only on a new record set)"
+            )
         return MxChange(zone_name, domain_name, change.before, held, read_ttl, self.label, message)
 
     @staticmethod
     async def _replace(change: _Change, wanted: Sequence[tuple[int, str]]) -> tuple[ListedMx, ...]:
-        """The calls of a change in order; `change` keeps track of what went through."""
+        """The calls of a change in order; `change` keeps track of what went through.
+
+        With no MX at all a sender delivers to the domain's own address (RFC 5321 5.1), so the zone is never
+        left without one when that can be helped: the wanted records the zone lacks are added first, then the
+        others deleted. A TTL cannot be changed that way (providers keep one TTL per record set, and an added
+        record takes the set's), so a change of TTL deletes every record and adds the wanted ones; the time
+        the zone had no MX is then measured (`change.gap`) and said with the result."""
         domain = change.domain
         before = await change.read()
         change.before = tuple(m.record for m in before)
-        for listed in before:
+
+        async def delete(listed: ListedMx) -> None:
             await change.call(f"deleting MX {listed.record}", partial(change.session.delete, domain, listed))
             change.deleted.append(listed.record)
-        for preference, host in wanted:
+
+        async def add(preference: int, host: str) -> None:
             record = ZoneMx(preference, host)
             await change.call(f"adding MX {record}", partial(change.session.add, domain, preference, host))
             change.added.append(record)
+
+        kept: list[ListedMx] = []
+        missing: list[tuple[int, str]] = []
+        for preference, host in wanted:
+            found = next((m for m in before if m.record.matches(preference, host) and m not in kept), None)
+            if found is None or found.record.preference is None:
+                missing.append((preference, host))
+            else:
+                kept.append(found)
+        if before and any(m.ttl is not None and m.ttl != change.ttl for m in before):
+            for listed in before:
+                await delete(listed)
+            emptied = change.clock.monotonic()
+            for preference, host in wanted:
+                await add(preference, host)
+                if change.gap is None:
+                    change.gap = change.clock.monotonic() - emptied
+        else:
+            for preference, host in missing:
+                await add(preference, host)
+            for listed in before:
+                if listed not in kept:
+                    await delete(listed)
         return await change.call("reading the MX back", partial(change.session.list_mx, domain))
 
 
@@ -209,6 +245,10 @@ class _Change:
         self.editor = editor
         self.provider = editor.provider
         self.domain = domain
+        self.ttl = ttl
+        self.clock = editor.clock
+        self.gap: float | None = None
+        """Seconds the zone had no MX during the change (a TTL change only): from the last delete to the first add."""
         self.session = editor.session(zone, ttl)
         self.deadline = asyncio.get_running_loop().time() + editor.timeout
         self.opened = False
@@ -333,10 +373,10 @@ class _Change:
 
     def _done(self) -> str:
         parts = []
-        if self.deleted:
-            parts.append(f"deleting MX {mx_text(self.deleted)}")
         if self.added:
             parts.append(f"adding MX {mx_text(self.added)}")
+        if self.deleted:
+            parts.append(f"deleting MX {mx_text(self.deleted)}")
         return " and ".join(parts)
 
     def _progress(self, holds: tuple[ZoneMx, ...] | None, note: str) -> str:

@@ -20,7 +20,7 @@ from cockpit.plan.values import MxRecord
 
 UPDATE_TIMEOUT = 10.0
 PROVIDER_TIMEOUT = 120.0
-"""A provider's API: sign in, list, delete, add, list again, with rate-limit waits."""
+"""A provider's API: sign in, list, add what is missing, delete the rest, list again, with rate-limit waits."""
 
 Say = Callable[[str], None]
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.client
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -24,6 +25,9 @@ class HttpFront:
         self.silent = False
         """Take requests and never answer."""
         self.seen: list[str] = []
+        self.after_change: Callable[[str], None] | None = None
+        """Called with `METHOD PATH` after a request other than GET went through upstream, before it is
+        answered: what the zone holds between two calls of a change."""
         self.arrived = threading.Event()
         self._release = threading.Event()
         self._lock = threading.Lock()
@@ -87,6 +91,8 @@ class HttpFront:
             data = response.read()
         finally:
             upstream.close()
+        if self.after_change is not None and request.command != "GET":
+            self.after_change(f"{request.command} {path}")
         request.send_response(response.status, response.reason)
         request.send_header("Content-Type", response.getheader("Content-Type") or "text/plain")
         request.send_header("Content-Length", str(len(data)))

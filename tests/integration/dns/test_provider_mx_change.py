@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import dns.message
+import dns.query
 import pytest
 
 from cockpit.dns.lexicon_editor import LexiconEditor, ProviderWait
@@ -82,9 +84,11 @@ async def test_wrong_api_key_is_one_clear_line_and_nothing_changes(pdns: PowerDn
     assert (served.mx, served.serial) == ((MxEntry(10, "mail.old-host.net."),), 100)
 
 
-async def test_a_rejected_add_after_the_delete_says_what_the_zone_holds(pdns: PowerDnsServer) -> None:
-    # PowerDNS refuses an MX host with an underscore (HTTP 422) — after the old MX is gone and the first
-    # new record is in.
+async def test_a_rejected_add_after_a_ttl_change_emptied_the_set_says_what_the_zone_holds(
+    pdns: PowerDnsServer,
+) -> None:
+    # A new TTL: every record is deleted first; the add of the underscore host (HTTP 422) fails after the
+    # first new record is in.
     records = [(10, "mail.new-host.net."), (20, "mail_backup.new-host.net.")]
     with pytest.raises(PartialMxChange) as caught:
         await editor(pdns.api_url, pdns.api_key).replace_mx(PDNS_ZONE, records, 300)
@@ -96,6 +100,58 @@ async def test_a_rejected_add_after_the_delete_says_what_the_zone_holds(pdns: Po
     assert "example.test now holds 10 mail.new-host.net. (read back through the API)" in error.message
     served = await by_dns(pdns)
     assert served.mx == (MxEntry(10, "mail.new-host.net."),)
+
+
+async def test_a_rejected_add_says_what_the_zone_holds_and_the_old_mx_stays(pdns: PowerDnsServer) -> None:
+    # PowerDNS refuses an MX host with an underscore (HTTP 422) — after the first new record is in; the old
+    # one is deleted only after every new one is in, so it still serves.
+    records = [(10, "mail.new-host.net."), (20, "mail_backup.new-host.net.")]
+    with pytest.raises(PartialMxChange) as caught:
+        await editor(pdns.api_url, pdns.api_key).replace_mx(PDNS_ZONE, records, 3600)
+    error = caught.value
+    assert error.changed is True
+    assert set(error.holds or ()) == {ZoneMx(10, "mail.old-host.net."), ZoneMx(10, "mail.new-host.net.")}
+    assert "HTTP 422" in error.message and "mail_backup.new-host.net." in error.message
+    assert "adding MX 10 mail.new-host.net. went through" in error.message
+    assert "(read back through the API)" in error.message
+    served = await by_dns(pdns)
+    assert set(served.mx) == {MxEntry(10, "mail.old-host.net."), MxEntry(10, "mail.new-host.net.")}
+
+
+def served_mx(pdns: PowerDnsServer) -> tuple[str, ...]:
+    """The MX records PowerDNS serves now, as text (its caches are off: this is the zone as it is)."""
+    query = dns.message.make_query(f"{PDNS_ZONE}.", "MX")
+    answer = dns.query.udp(query, pdns.address, port=pdns.dns_port, timeout=2)
+    return tuple(sorted(f"{rr.preference} {rr.exchange}" for rrset in answer.answer for rr in rrset))
+
+
+async def test_the_zone_never_lacks_an_mx_between_the_calls_of_a_change(pdns: PowerDnsServer, front: HttpFront) -> None:
+    # With no MX at all, a sender delivers to the domain's own address (RFC 5321 5.1): the new records go in
+    # before the old ones go out. A TTL change cannot avoid the moment (PowerDNS, like most, keeps one TTL per
+    # record set): it is measured and said.
+    between: list[tuple[str, tuple[str, ...]]] = []
+    front.after_change = lambda call: between.append((call, served_mx(pdns)))
+    change_to = editor(front.url, pdns.api_key)
+    two = [(10, "mail.new-host.net."), (20, "backup.new-host.net.")]
+    change = await change_to.replace_mx(PDNS_ZONE, two, 3600)
+    assert set(change.after) == {ZoneMx(10, "mail.new-host.net."), ZoneMx(20, "backup.new-host.net.")}
+    assert [mx for _, mx in between] == [
+        ("10 mail.new-host.net.", "10 mail.old-host.net."),
+        ("10 mail.new-host.net.", "10 mail.old-host.net.", "20 backup.new-host.net."),
+        ("10 mail.new-host.net.", "20 backup.new-host.net."),
+    ]
+    assert "no MX" not in change.message
+
+    between.clear()
+    lowered = await change_to.replace_mx(PDNS_ZONE, two, 300)
+    assert (set(lowered.after), lowered.ttl) == (set(change.after), 300)
+    assert [len(mx) for _, mx in between] == [1, 0, 1, 2], between
+    assert "; the zone had no MX for " in lowered.message and "while the TTL changed" in lowered.message
+
+    between.clear()
+    unchanged = await change_to.replace_mx(PDNS_ZONE, two, 300)
+    assert unchanged.after == lowered.after and between == [], "nothing to change: no call that changes"
+    assert served_mx(pdns) == ("10 mail.new-host.net.", "20 backup.new-host.net.")
 
 
 async def test_http_429_waits_as_retry_after_asks_and_reports_each_wait(pdns: PowerDnsServer, front: HttpFront) -> None:
