@@ -169,8 +169,8 @@ class LexiconEditor:
             message += f"; the provider keeps TTL {read_ttl}"
         if change.gap is not None:
             message += (
-                f"; the zone had no MX for {format_duration(change.gap)} while the TTL changed (the API sets a TTL "
-                "only on a new record set)"
+                f"; the zone had no MX for {format_duration(change.gap)} between the calls (a new TTL, or a new "
+                "preference for a host already there, replaces the records)"
             )
         return MxChange(zone_name, domain_name, change.before, held, read_ttl, self.label, message)
 
@@ -178,46 +178,65 @@ class LexiconEditor:
     async def _replace(change: _Change, wanted: Sequence[tuple[int, str]]) -> tuple[ListedMx, ...]:
         """The calls of a change in order; `change` keeps track of what went through.
 
-        With no MX at all a sender delivers to the domain's own address (RFC 5321 5.1), so the zone is never
-        left without one when that can be helped: the wanted records the zone lacks are added first, then the
-        others deleted. A TTL cannot be changed that way (providers keep one TTL per record set, and an added
-        record takes the set's), so a change of TTL deletes every record and adds the wanted ones; the time
-        the zone had no MX is then measured (`change.gap`) and said with the result."""
+        With no MX at all a sender delivers to the domain's own address (RFC 5321 5.1), so the zone is not left
+        without one where that can be helped: the wanted records the zone lacks are added first, then the others
+        deleted. A host already there with a new preference is deleted and added again, one host at a time
+        (where the API's content is the host alone, adding it first would add nothing). A new TTL cannot be
+        had without emptying the set (providers keep one TTL per record set, and an added record takes the
+        set's): every record is deleted, then the wanted ones added. Whenever the zone held no MX between two
+        calls, how long is measured (`change.gap`) and said with the result."""
         domain = change.domain
         before = await change.read()
         change.before = tuple(m.record for m in before)
+        live = len(before)
+        emptied: float | None = None
 
         async def delete(listed: ListedMx) -> None:
+            nonlocal live, emptied
             await change.call(f"deleting MX {listed.record}", partial(change.session.delete, domain, listed))
             change.deleted.append(listed.record)
+            live -= 1
+            if live == 0:
+                emptied = change.clock.monotonic()
 
         async def add(preference: int, host: str) -> None:
+            nonlocal live, emptied
             record = ZoneMx(preference, host)
             await change.call(f"adding MX {record}", partial(change.session.add, domain, preference, host))
             change.added.append(record)
+            live += 1
+            if emptied is not None:
+                change.gap = max(change.gap or 0.0, change.clock.monotonic() - emptied)
+                emptied = None
 
         kept: list[ListedMx] = []
         missing: list[tuple[int, str]] = []
         for preference, host in wanted:
             found = next((m for m in before if m.record.matches(preference, host) and m not in kept), None)
-            if found is None or found.record.preference is None:
+            if found is None:  # a record listed without a preference matches on its host alone: kept
                 missing.append((preference, host))
             else:
                 kept.append(found)
         if before and any(m.ttl is not None and m.ttl != change.ttl for m in before):
-            for listed in before:
+            for listed in before:  # a new TTL: the set is emptied before anything is added
                 await delete(listed)
-            emptied = change.clock.monotonic()
             for preference, host in wanted:
                 await add(preference, host)
-                if change.gap is None:
-                    change.gap = change.clock.monotonic() - emptied
         else:
+            held_hosts = {m.record.host for m in before}
             for preference, host in missing:
-                await add(preference, host)
+                if host not in held_hosts:
+                    await add(preference, host)
+            later = {h for _, h in missing if h in held_hosts}
             for listed in before:
-                if listed not in kept:
+                if listed not in kept and listed.record.host not in later:
                     await delete(listed)
+            for preference, host in missing:  # a host's new preference: its record out, then in again
+                if host in later:
+                    for listed in before:
+                        if listed not in kept and listed.record.host == host and listed.record not in change.deleted:
+                            await delete(listed)
+                    await add(preference, host)
         return await change.call("reading the MX back", partial(change.session.list_mx, domain))
 
 
@@ -248,7 +267,7 @@ class _Change:
         self.ttl = ttl
         self.clock = editor.clock
         self.gap: float | None = None
-        """Seconds the zone had no MX during the change (a TTL change only): from the last delete to the first add."""
+        """The longest time the zone held no MX during the change: from a delete that emptied it to the next add."""
         self.session = editor.session(zone, ttl)
         self.deadline = asyncio.get_running_loop().time() + editor.timeout
         self.opened = False

@@ -146,12 +146,18 @@ async def test_the_zone_never_lacks_an_mx_between_the_calls_of_a_change(pdns: Po
     lowered = await change_to.replace_mx(PDNS_ZONE, two, 300)
     assert (set(lowered.after), lowered.ttl) == (set(change.after), 300)
     assert [len(mx) for _, mx in between] == [1, 0, 1, 2], between
-    assert "; the zone had no MX for " in lowered.message and "while the TTL changed" in lowered.message
+    assert "; the zone had no MX for " in lowered.message and "(a new TTL, or a new preference" in lowered.message
 
     between.clear()
     unchanged = await change_to.replace_mx(PDNS_ZONE, two, 300)
     assert unchanged.after == lowered.after and between == [], "nothing to change: no call that changes"
     assert served_mx(pdns) == ("10 mail.new-host.net.", "20 backup.new-host.net.")
+
+    between.clear()  # a host's new preference: its record out and in again, one host at a time
+    swapped = await change_to.replace_mx(PDNS_ZONE, [(20, "mail.new-host.net."), (10, "backup.new-host.net.")], 300)
+    assert set(swapped.after) == {ZoneMx(20, "mail.new-host.net."), ZoneMx(10, "backup.new-host.net.")}
+    assert [len(mx) for _, mx in between] == [1, 2, 1, 2], between
+    assert "no MX" not in swapped.message
 
 
 async def test_http_429_waits_as_retry_after_asks_and_reports_each_wait(pdns: PowerDnsServer, front: HttpFront) -> None:
