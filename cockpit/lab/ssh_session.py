@@ -100,6 +100,8 @@ class ShellSession(asyncssh.SSHServerSession[bytes]):
         """Input that arrived before the child existed (a fast sender, a slow fork); the channel is paused
         meanwhile, so at most one SSH window of it."""
         self._early_eof = False
+        self._input_paused = False
+        """The child's stdin pipe is full: the channel is not read until it has room."""
         self.pid: int | None = None
         self.running = False
 
@@ -197,11 +199,21 @@ class ShellSession(asyncssh.SSHServerSession[bytes]):
         self._exited.set()
 
     def pause_input(self, paused: bool) -> None:
-        if self._chan is not None:
-            if paused:
-                self._chan.pause_reading()
-            else:
-                self._chan.resume_reading()
+        """The child's stdin pipe is full, or has room again. Reading resumes on the next loop turn, never from
+        inside the pipe's callback: asyncio's write-pipe transport, when that callback writes and an EOF comes
+        in during it, closes the pipe as soon as the callback returns, dropping the data it just buffered and
+        leaving the closed descriptor registered with the event loop (whose next owner then fails)."""
+        self._input_paused = paused
+        if self._chan is None:
+            return
+        if paused:
+            self._chan.pause_reading()
+        else:
+            asyncio.get_running_loop().call_soon(self._resume_input)
+
+    def _resume_input(self) -> None:
+        if not self._input_paused and self._chan is not None and not self._chan.is_closing():
+            self._chan.resume_reading()
 
     def _child_ready(self) -> bool:
         return self._pty_in is not None or self._transport is not None
@@ -212,8 +224,7 @@ class ShellSession(asyncssh.SSHServerSession[bytes]):
             self.data_received(data, None)
         if self._early_eof:
             self.eof_received()
-        if self._chan is not None and not self._chan.is_closing():
-            self._chan.resume_reading()
+        self._resume_input()  # unless the early input filled the pipe: then its room resumes reading
 
     def data_received(self, data: bytes, datatype: asyncssh.DataType) -> None:
         if not self._child_ready():
