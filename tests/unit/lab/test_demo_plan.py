@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from cockpit.lab.demo_plan import Endpoint, PlanValues, render_demo_plan
-from cockpit.lab.demo_plan_steps import DELTA_SYNC, RECKLESS_SKIPS
+from cockpit.lab.demo_plan_steps import DELTA_SYNC, RECKLESS_SKIPS, parse_phases
 from cockpit.lab.pace import Pace
 from cockpit.plan import CanaryStep, CountdownStep, DrainStep, PortStep, SshStep, SyncStep, VerifyStep, parse_plan
 from tests.conftest import SAMPLES
@@ -109,3 +109,36 @@ def test_pace_keeps_ttls_whole_and_ordered(speed: float) -> None:
 def test_pace_rejects_a_speed_of_zero() -> None:
     with pytest.raises(ValueError, match="speed must be positive"):
         Pace.at(0)
+
+
+def test_the_step_template_splits_at_comments_and_at_steps_without_one() -> None:
+    text = (
+        "# the file's own comment\n"
+        "## phase first\n"
+        "      # why a\n"
+        "      # more on a\n"
+        "      - port: {port: 1}\n"
+        "        id: a\n"
+        "      - port: {port: 2}\n"
+        "        id: b\n"
+        "## phase second\n"
+        "      # why c\n"
+        "      - ssh:\n"
+        "          run: >-\n"
+        "            true\n"
+        "        id: c\n"
+    )
+    phases = parse_phases(text)
+    assert [(name, [step_id for step_id, _ in steps]) for name, steps in phases] == [
+        ("first", ["a", "b"]),
+        ("second", ["c"]),
+    ]
+    assert phases[0][1][0][1] == "      # why a\n      # more on a\n      - port: {port: 1}\n        id: a"
+
+
+@pytest.mark.parametrize(
+    "step", ["      - port: {port: 1}\n", "      - port: {port: 1}\n        id: a\n        id: b\n"]
+)
+def test_a_template_step_without_exactly_one_id_is_refused(step: str) -> None:
+    with pytest.raises(ValueError, match="exactly one id"):
+        parse_phases("## phase first\n" + step)
