@@ -21,6 +21,7 @@ from cockpit.base.units import format_duration
 from cockpit.dns.blocking_call import run_blocking
 from cockpit.dns.lexicon_options import check_provider_options, credential_options
 from cockpit.dns.lexicon_session import CallFailure, CallResult, LexiconSession, ListedMx
+from cockpit.dns.mx_call_order import Delete, mx_calls
 from cockpit.dns.mx_rrset import (
     MxChange,
     MxChangeError,
@@ -176,67 +177,27 @@ class LexiconEditor:
 
     @staticmethod
     async def _replace(change: _Change, wanted: Sequence[tuple[int, str]]) -> tuple[ListedMx, ...]:
-        """The calls of a change in order; `change` keeps track of what went through.
-
-        With no MX at all a sender delivers to the domain's own address (RFC 5321 5.1), so the zone is not left
-        without one where that can be helped: the wanted records the zone lacks are added first, then the others
-        deleted. A host already there with a new preference is deleted and added again, one host at a time
-        (where the API's content is the host alone, adding it first would add nothing). A new TTL cannot be
-        had without emptying the set (providers keep one TTL per record set, and an added record takes the
-        set's): every record is deleted, then the wanted ones added. Whenever the zone held no MX between two
-        calls, how long is measured (`change.gap`) and said with the result."""
+        """The calls of a change in the order `mx_calls` gives; `change` keeps track of what went through, and
+        of how long the zone held no MX between two calls (`change.gap`)."""
         domain = change.domain
         before = await change.read()
         change.before = tuple(m.record for m in before)
-        live = len(before)
-        emptied: float | None = None
-
-        async def delete(listed: ListedMx) -> None:
-            nonlocal live, emptied
-            await change.call(f"deleting MX {listed.record}", partial(change.session.delete, domain, listed))
-            change.deleted.append(listed.record)
-            live -= 1
-            if live == 0:
-                emptied = change.clock.monotonic()
-
-        async def add(preference: int, host: str) -> None:
-            nonlocal live, emptied
-            record = ZoneMx(preference, host)
-            await change.call(f"adding MX {record}", partial(change.session.add, domain, preference, host))
+        live, emptied = len(before), None
+        for call in mx_calls(before, wanted, change.ttl):
+            if isinstance(call, Delete):
+                record = call.listed.record
+                await change.call(f"deleting MX {record}", partial(change.session.delete, domain, call.listed))
+                change.deleted.append(record)
+                live -= 1
+                if live == 0:
+                    emptied = change.clock.monotonic()
+                continue
+            record = ZoneMx(call.preference, call.host)
+            await change.call(f"adding MX {record}", partial(change.session.add, domain, call.preference, call.host))
             change.added.append(record)
             live += 1
             if emptied is not None:
-                change.gap = max(change.gap or 0.0, change.clock.monotonic() - emptied)
-                emptied = None
-
-        kept: list[ListedMx] = []
-        missing: list[tuple[int, str]] = []
-        for preference, host in wanted:
-            found = next((m for m in before if m.record.matches(preference, host) and m not in kept), None)
-            if found is None:  # a record listed without a preference matches on its host alone: kept
-                missing.append((preference, host))
-            else:
-                kept.append(found)
-        if before and any(m.ttl is not None and m.ttl != change.ttl for m in before):
-            for listed in before:  # a new TTL: the set is emptied before anything is added
-                await delete(listed)
-            for preference, host in wanted:
-                await add(preference, host)
-        else:
-            held_hosts = {m.record.host for m in before}
-            for preference, host in missing:
-                if host not in held_hosts:
-                    await add(preference, host)
-            later = {h for _, h in missing if h in held_hosts}
-            for listed in before:
-                if listed not in kept and listed.record.host not in later:
-                    await delete(listed)
-            for preference, host in missing:  # a host's new preference: its record out, then in again
-                if host in later:
-                    for listed in before:
-                        if listed not in kept and listed.record.host == host and listed.record not in change.deleted:
-                            await delete(listed)
-                    await add(preference, host)
+                change.gap, emptied = max(change.gap or 0.0, change.clock.monotonic() - emptied), None
         return await change.call("reading the MX back", partial(change.session.list_mx, domain))
 
 
