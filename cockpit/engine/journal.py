@@ -182,7 +182,7 @@ class JournalWriter:
         return f"cannot write the journal {self.path} ({exc.strerror}); {intact} — fix it and run again to resume"
 
     def __call__(self, event: Event) -> None:
-        if type(event) is OutputLine:
+        if isinstance(event, OutputLine):  # first: the flood of a job's output costs one check
             self._output(event)
             return
         if isinstance(event, DnsRound):
@@ -192,9 +192,6 @@ class JournalWriter:
             return
         if isinstance(event, DnsFlip):
             self._dns[(event.domain, event.nameserver)] = event.after
-        if isinstance(event, OutputLine):
-            self._output(event)
-            return
         if isinstance(event, StepChanged):
             if self._attempt.get(event.step_id) != event.attempt:
                 self._current.pop(event.step_id, None)

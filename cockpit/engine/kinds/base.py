@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import ClassVar, Generic, TypeVar, get_args, get_origin
 
 from cockpit.engine.context import StepContext
@@ -10,7 +11,7 @@ from cockpit.plan import StepBase
 StepT = TypeVar("StepT", bound=StepBase)
 
 
-class KindOf(Generic[StepT]):
+class KindOf(ABC, Generic[StepT]):
     step_type: ClassVar[type[StepBase]]
     """The step model this kind runs, read from `KindOf[...]` in the class statement: the registry's key."""
 
@@ -23,9 +24,9 @@ class KindOf(Generic[StepT]):
     def __init__(self, step: StepT) -> None:
         self.step = step
 
+    @abstractmethod
     async def run(self, ctx: StepContext) -> str:
         """Do the step's work; return the result line, or raise StepFailed / StepSkipped."""
-        raise NotImplementedError
 
     def timeout_note(self) -> str:
         """What to add when the step's timeout ends it (a wait names what it still waited for)."""
