@@ -9,9 +9,10 @@ of hundreds of pairs within a few milliseconds of the network's own delay.
 
 from __future__ import annotations
 
+import array
 import asyncio
 import contextlib
-import secrets
+import os
 import socket
 from collections.abc import Callable
 
@@ -45,6 +46,20 @@ class ExchangeError(Exception):
         self.detail = detail
 
 
+class RandomIds:
+    """Message IDs from the operating system's random source, read 2,048 at a time rather than one system
+    call per question."""
+
+    def __init__(self) -> None:
+        self._pool: list[int] = []
+
+    def next(self) -> int:
+        pool = self._pool
+        if not pool:
+            pool.extend(array.array("H", os.urandom(4096)))
+        return pool.pop()
+
+
 class UdpChannel:
     """A non-blocking UDP socket connected to one server; each question in flight waits on its message ID.
 
@@ -52,7 +67,8 @@ class UdpChannel:
     datagram per event-loop turn: a burst of hundreds of answers then costs a few loop turns.
     """
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: Server, ids: RandomIds) -> None:
+        self._ids = ids
         family = socket.AF_INET6 if server.family_v6 else socket.AF_INET
         self.sock: socket.socket | None = socket.socket(family, socket.SOCK_DGRAM)
         self.pending: dict[int, Delivery] = {}
@@ -98,21 +114,26 @@ class UdpChannel:
         for deliver in waiting.values():
             deliver(None, exc)
 
-    def send(self, template: bytes, deliver: Delivery) -> int:
-        """Send the question with a fresh ID; `deliver` gets the answer. The ID, to `forget` it later."""
+    def send(self, body: bytes, deliver: Delivery) -> int:
+        """Send the question (`body`: its wire form after the ID) with a fresh ID; `deliver` gets the answer.
+        The ID, to `forget` it later."""
+        pending = self.pending
         while True:
-            qid = secrets.randbits(16)
-            if qid not in self.pending:
+            qid = self._ids.next()
+            if qid not in pending:
                 break
-        self.pending[qid] = deliver
+        pending[qid] = deliver
         assert self.sock is not None
         try:
-            self.sock.send(qid.to_bytes(2, "big") + template[2:])
+            self.sock.send(qid.to_bytes(2, "big") + body)
         except (BlockingIOError, InterruptedError):
             pass  # a full send buffer drops the question, as the network may: the timeout reports it
         except OSError as exc:
+            # The error of an earlier datagram (ICMP port unreachable), reported on this send: it is the
+            # socket's, so every question waiting on it learns of it, this one first.
             del self.pending[qid]
             self._loop.call_soon(deliver, None, exc)
+            self._loop.call_soon(self._fail_all, exc)
         return qid
 
     def forget(self, qid: int) -> None:
@@ -134,13 +155,14 @@ class Exchanger:
         self._channels: dict[tuple[str, int], list[UdpChannel]] = {}
         self._last: dict[tuple[str, int], UdpChannel] = {}
         """Per server, the socket that last had room."""
-        self._templates: dict[tuple[str, int], bytes] = {}
+        self._bodies: dict[tuple[str, int], bytes] = {}
+        self._ids = RandomIds()
 
-    def template(self, qname: str, rdtype: int) -> bytes:
-        """The question's wire form with ID 0; the channel writes the ID."""
+    def body(self, qname: str, rdtype: int) -> bytes:
+        """The question's wire form after the message ID (the channel writes the ID)."""
         key = (qname, rdtype)
-        wire = self._templates.get(key)
-        if wire is None:
+        body = self._bodies.get(key)
+        if body is None:
             kind = dns.rdatatype.RdataType.make(rdtype)
             query = dns.message.make_query(
                 qname,
@@ -152,28 +174,29 @@ class Exchanger:
                 want_dnssec=True,
                 options=[dns.edns.GenericOption(dns.edns.OptionType.NSID, b"")],
             )
-            wire = query.to_wire()
-            if len(self._templates) >= _TEMPLATES_MAX:
-                self._templates.clear()
-            self._templates[key] = wire
-        return wire
+            body = query.to_wire()[2:]
+            if len(self._bodies) >= _TEMPLATES_MAX:
+                self._bodies.clear()
+            self._bodies[key] = body
+        return body
 
-    def channel(self, server: Server) -> UdpChannel:
-        """An open socket to the server with room for one more question; opens one when all are full.
+    def channel(self, server: Server, room: int = 1) -> UdpChannel:
+        """An open socket to the server with room for `room` more questions; opens one when all are full.
 
         Raises OSError when no socket can be opened to that address (e.g. no route for its family).
         """
         key = (server.address, server.port)
+        most = PER_SOCKET - room
         last = self._last.get(key)
-        if last is not None and last.open and len(last.pending) < PER_SOCKET:
+        if last is not None and last.open and len(last.pending) <= most:
             return last  # the common case in a burst: no walk over the server's sockets per question
         channels = self._channels.setdefault(key, [])
         for channel in channels:
-            if channel.open and len(channel.pending) < PER_SOCKET:
+            if channel.open and len(channel.pending) <= most:
                 self._last[key] = channel
                 return channel
         channels[:] = [c for c in channels if c.open]
-        channel = UdpChannel(server)
+        channel = UdpChannel(server, self._ids)
         channels.append(channel)
         self._last[key] = channel
         return channel

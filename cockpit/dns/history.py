@@ -49,7 +49,15 @@ class History:
         self._tracks: dict[Pair, _Track] = {}
 
     def record(self, observation: Observation, state: str | None) -> tuple[PairView, list[Flip | StatusChange]]:
-        track = self._tracks.setdefault(observation.pair, _Track())
+        track = self._tracks.get(observation.pair)
+        if track is None:
+            track = self._tracks[observation.pair] = _Track()
+        elif (
+            track.status is observation.status
+            and track.ttl == observation.ttl
+            and (observation.status is not Status.OK or (track.state == state and track.served == observation.mx))
+        ):
+            return PairView(observation, state, track.since, False), []  # the common case: nothing changed
         events: list[Flip | StatusChange] = []
         at = observation.observed_at
         changed = track.status is not None and (

@@ -78,6 +78,14 @@ class Pair:
     domain: str
     """Lower-case, without the trailing dot."""
     server: Server
+    _hash: int = field(init=False, repr=False, compare=False)
+    """Computed once: a round looks pairs up in several tables, 10,000 pairs at a time."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.domain, self.server)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def __str__(self) -> str:
         return f"{self.domain} @{self.server.label}"

@@ -1,10 +1,11 @@
-"""Asking one nameserver directly for a domain's MX (and the SOA serial), turned into an Observation.
+"""Asking one nameserver directly for a domain's MX and the SOA serial, turned into an Observation.
 
-Each pair's poll is a small state machine — MX question, then the SOA question when the MX answer was
-good — driven by callbacks from the socket layer, so an answer costs no task wake-up. At most
-`concurrency` pairs are being polled at once (each has one question in flight at a time); the rest
-wait their turn in order. A request for a pair already being polled joins that poll: a pair never has
-two questions outstanding. Truncated UDP answers are asked again over TCP and never used.
+Each pair's poll sends its MX and its SOA question together, to the same server (one round trip, not
+two), and is a small state machine driven by callbacks from the socket layer, so an answer costs no
+task wake-up. At most `concurrency` pairs are being polled at once; the rest wait their turn in order.
+A request for a pair already being polled joins that poll: a pair never has two polls in flight.
+Truncated UDP answers are asked again over TCP and never used. An answer whose bytes (after the
+message ID) are those the pair's server sent last time means what it meant then, and is not read again.
 
 Signed zones: the questions carry the DO bit, so the RRSIG of the MX comes along. An expired or not yet
 valid RRSIG, or none while the zone is signed (its SOA is, or a server of the domain answered signed
@@ -19,158 +20,309 @@ import dataclasses
 import secrets
 import time
 from collections import deque
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime
-
-import dns.rcode
+from collections.abc import Callable, Iterable
 
 from cockpit.base.clock import Clock, SystemClock
 from cockpit.dns.exchange import ExchangeError, Exchanger, UdpChannel, ask_tcp, check_answer, network_text
-from cockpit.dns.observation import MxEntry, Observation, Pair, Status
-from cockpit.dns.wire import FLAG_TC, TYPE_CNAME, TYPE_MX, TYPE_NS, TYPE_RRSIG, TYPE_SOA, Answer, Record
+from cockpit.dns.meaning import MxMeaning, SoaMeaning, read_mx, read_soa
+from cockpit.dns.observation import Observation, Pair, Status
+from cockpit.dns.wire import FLAG_TC, TYPE_MX, TYPE_SOA
 
+Waiter = Callable[[Observation | None], None]
+"""Told the poll's observation, or None when the poll was called off (the querier closed)."""
 
-@dataclass(frozen=True, slots=True)
-class Reply:
-    answer: Answer
-    rtt: float
-    """Seconds from sending the UDP question to the usable answer (including a TCP retry)."""
-    tcp: bool
+_TC_BIT = FLAG_TC >> 8
+"""The truncation flag in the answer's third byte."""
+
+SEEN_MAX = 200_000
+"""Pairs whose last answers are kept for comparison (two per pair); beyond that the memory starts over."""
 
 
 class _Poll:
-    """One pair's MX-then-SOA exchange; finishes its future with an Observation, never an exception."""
+    """One pair's MX and SOA exchange; ends by telling its waiters an Observation, never an exception."""
+
+    __slots__ = (
+        "channel",
+        "done",
+        "mx",
+        "mx_qid",
+        "pair",
+        "qname",
+        "querier",
+        "released",
+        "sent_at",
+        "soa",
+        "soa_qid",
+        "started",
+        "tasks",
+        "waiters",
+    )
 
     def __init__(self, querier: DirectQuerier, pair: Pair) -> None:
         self.querier = querier
         self.pair = pair
         self.qname = pair.domain + "."
-        self.future: asyncio.Future[Observation] = asyncio.get_running_loop().create_future()
-        self.future.add_done_callback(self._future_done)
-        self.rdtype = TYPE_MX
-        self.mx: Observation | None = None
-        self.started = 0.0
-        self.channel: UdpChannel | None = None
-        self.qid = 0
-        self.timer: asyncio.TimerHandle | None = None
-        self.task: asyncio.Task[None] | None = None
+        self.waiters: list[Waiter] = []
         self.started = False
-        """Left the queue: it holds one of the `concurrency` places until its future is done."""
+        """Left the queue: it holds one of the `concurrency` places until it is released."""
+        self.done = False
+        """The waiters were told."""
+        self.released = False
+        """The place and the questions are given back: after the SOA question too was answered (or timed out),
+        so that a poll done early (a NODATA answer needs no serial) never leaves a question behind."""
+        self.sent_at = 0.0
+        self.channel: UdpChannel | None = None
+        self.mx_qid = -1
+        self.soa_qid = -1
+        self.mx: tuple[MxMeaning, float, bool] | None = None
+        """The MX answer's meaning, round trip and whether it came over TCP."""
+        self.soa: SoaMeaning | str | None = None
+        """The SOA answer's meaning, or why there is none."""
+        self.tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
+        querier = self.querier
         self.started = True
-        self._ask(TYPE_MX)
-
-    def _ask(self, rdtype: int) -> None:
-        self.rdtype = rdtype
-        self.started = time.perf_counter()
-        self.timer = asyncio.get_running_loop().call_later(self.querier.timeout, self._timed_out)
+        self.sent_at = time.perf_counter()
+        querier.deadlines.add(self)
         try:
-            channel = self.querier.exchanger.channel(self.pair.server)
+            channel = querier.exchanger.channel(self.pair.server, room=2)
         except OSError as exc:
             # Reported from the next loop turn, like every other outcome, never from inside the caller.
             asyncio.get_running_loop().call_soon(self._failed, Status.NETWORK_ERROR, network_text(exc))
             return
         self.channel = channel
-        self.qid = channel.send(self.querier.exchanger.template(self.qname, self.rdtype), self._delivered)
+        exchanger = querier.exchanger
+        self.mx_qid = channel.send(exchanger.body(self.qname, TYPE_MX), self._mx_delivered)
+        self.soa_qid = channel.send(exchanger.body(self.qname, TYPE_SOA), self._soa_delivered)
 
-    def _delivered(self, data: bytes | None, error: Exception | None) -> None:
-        if self.future.done():
+    # -- answers --------------------------------------------------------------------------------------
+
+    def _mx_delivered(self, data: bytes | None, error: Exception | None) -> None:
+        self.mx_qid = -1
+        if self.done:
             return
         if data is None:
             self._failed(Status.NETWORK_ERROR, network_text(error or ConnectionError("socket closed")))
-        elif len(data) >= 4 and int.from_bytes(data[2:4], "big") & FLAG_TC:
-            self.task = asyncio.get_running_loop().create_task(self._retry_over_tcp())
+        elif len(data) >= 4 and data[2] & _TC_BIT:
+            self._retry_over_tcp(TYPE_MX)
         else:
-            self._checked(data, self.qid, tcp=False)
-
-    async def _retry_over_tcp(self) -> None:
-        template = self.querier.exchanger.template(self.qname, self.rdtype)
-        qid = secrets.randbits(16)
-        try:
-            data = await ask_tcp(self.pair.server, qid.to_bytes(2, "big") + template[2:])
-        except (OSError, EOFError, asyncio.IncompleteReadError) as exc:
-            self._failed(Status.NETWORK_ERROR, f"TCP retry of a truncated answer: {network_text(exc)}")
-            return
-        self.task = None
-        self._checked(data, qid, tcp=True)
-
-    def _checked(self, data: bytes, qid: int, tcp: bool) -> None:
-        try:
-            answer = check_answer(data, qid, self.qname, self.rdtype)
-        except ExchangeError as exc:
-            self._failed(exc.status, exc.detail)
-            return
-        if tcp and answer.flags & FLAG_TC:
-            self._failed(Status.MALFORMED, "the TCP answer is truncated too")
-            return
-        self._answered(Reply(answer, time.perf_counter() - self.started, tcp))
-
-    def _answered(self, reply: Reply) -> None:
-        self._stop_timer()
-        now = self.querier.clock.now()
-        if self.rdtype == TYPE_MX:
-            observation = interpret(self.pair, reply, now)
-            if observation.status not in (Status.OK, Status.BAD_SIGNATURE):
-                self._finish(observation)
+            seen = self.querier.seen_mx
+            body = data[2:]
+            known = seen.get(self.pair)
+            if known is not None and known[0] == body:
+                self._mx_read(known[1], tcp=False)
                 return
-            self.mx = observation
-            self._ask(TYPE_SOA)
-            return
-        assert self.mx is not None
-        mx = self.mx
-        if _soa_signed(reply.answer):
-            mx = dataclasses.replace(mx, signed=True)
-            if mx.status is Status.OK and mx.rrsig_expires is None:
-                mx = dataclasses.replace(
-                    mx, status=Status.BAD_SIGNATURE, detail="no RRSIG on the MX, though the zone's SOA is signed"
-                )
-        serial = _serial(reply.answer)
-        if serial is None:
-            note = f"no SOA serial: {_soa_problem(reply.answer)}"
-            self._finish(dataclasses.replace(mx, detail=f"{mx.detail}; {note}" if mx.detail else note))
-        else:
-            self._finish(dataclasses.replace(mx, serial=serial))
+            try:
+                meaning = read_mx(check_answer(data, int.from_bytes(data[:2], "big"), self.qname, TYPE_MX), self.qname)
+            except ExchangeError as exc:
+                self._failed(exc.status, exc.detail)
+                return
+            if len(seen) >= SEEN_MAX:
+                seen.clear()
+            seen[self.pair] = (body, meaning)
+            self._mx_read(meaning, tcp=False)
 
-    def _timed_out(self) -> None:
-        self.timer = None
-        self._failed(Status.TIMEOUT, f"no answer within {self.querier.timeout:g}s")
+    def _soa_delivered(self, data: bytes | None, error: Exception | None) -> None:
+        self.soa_qid = -1
+        if self.done:
+            self._release()
+            return
+        if data is None:
+            self._soa_read(network_text(error or ConnectionError("socket closed")))
+        elif len(data) >= 4 and data[2] & _TC_BIT:
+            self._retry_over_tcp(TYPE_SOA)
+        else:
+            seen = self.querier.seen_soa
+            body = data[2:]
+            known = seen.get(self.pair)
+            if known is not None and known[0] == body:
+                self._soa_read(known[1])
+                return
+            try:
+                meaning = read_soa(check_answer(data, int.from_bytes(data[:2], "big"), self.qname, TYPE_SOA))
+            except ExchangeError as exc:
+                self._soa_read(exc.detail)
+                return
+            if len(seen) >= SEEN_MAX:
+                seen.clear()
+            seen[self.pair] = (body, meaning)
+            self._soa_read(meaning)
+
+    def _retry_over_tcp(self, rdtype: int) -> None:
+        self.tasks.append(asyncio.get_running_loop().create_task(self._over_tcp(rdtype)))
+
+    async def _over_tcp(self, rdtype: int) -> None:
+        qid = secrets.randbits(16)
+        wire = qid.to_bytes(2, "big") + self.querier.exchanger.body(self.qname, rdtype)
+        what = "MX" if rdtype == TYPE_MX else "SOA"
+        try:
+            data = await ask_tcp(self.pair.server, wire)
+            answer = check_answer(data, qid, self.qname, rdtype)
+        except (OSError, EOFError, asyncio.IncompleteReadError) as exc:
+            problem = f"TCP retry of a truncated {what} answer: {network_text(exc)}"
+            self._unanswered(rdtype, Status.NETWORK_ERROR, problem)
+            return
+        except ExchangeError as exc:
+            self._unanswered(rdtype, exc.status, exc.detail)
+            return
+        if answer.flags & FLAG_TC:
+            self._unanswered(rdtype, Status.MALFORMED, f"the TCP {what} answer is truncated too")
+        elif rdtype == TYPE_MX:
+            self._mx_read(read_mx(answer, self.qname), tcp=True)
+        else:
+            self._soa_read(read_soa(answer))
+
+    def _unanswered(self, rdtype: int, status: Status, detail: str) -> None:
+        """No usable answer to one question: the MX's failure is the poll's; the SOA's only costs the serial."""
+        if rdtype == TYPE_MX:
+            self._failed(status, detail)
+        else:
+            self._soa_read(detail)
+
+    def _mx_read(self, meaning: MxMeaning, tcp: bool) -> None:
+        if self.done:
+            return
+        self.mx = (meaning, time.perf_counter() - self.sent_at, tcp)
+        if not meaning.continues or self.soa is not None:
+            self._finish()
+
+    def _soa_read(self, soa: SoaMeaning | str) -> None:
+        if self.done:
+            return
+        self.soa = soa
+        if self.mx is not None:
+            self._finish()
+
+    # -- endings --------------------------------------------------------------------------------------
+
+    def timed_out(self) -> None:
+        """The deadline passed: without the MX a timeout; with it, an observation without the serial."""
+        if self.done:
+            self._release()
+            return
+        detail = f"no answer within {self.querier.timeout:g}s"
+        if self.mx is None:
+            self._failed(Status.TIMEOUT, detail)
+        else:
+            self.soa = detail
+            self._finish()
 
     def _failed(self, status: Status, detail: str) -> None:
-        if self.future.done():
+        if self.done:
             return
-        self._stop_timer()
-        if self.mx is not None:
-            note = f"no SOA serial: {detail}"
-            self._finish(dataclasses.replace(self.mx, detail=f"{self.mx.detail}; {note}" if self.mx.detail else note))
+        rtt = None if status is Status.TIMEOUT else time.perf_counter() - self.sent_at
+        self._end(Observation(self.pair, status, self.querier.clock.now(), rtt=rtt, detail=detail))
+
+    def _finish(self) -> None:
+        assert self.mx is not None
+        meaning, rtt, tcp = self.mx
+        self._end(meaning.observe(self.pair, self.querier.clock.now(), rtt, tcp, self.soa))
+
+    def _end(self, observation: Observation | None) -> None:
+        """Finished (or called off with None): tell the waiters; give the place back now, or when the SOA
+        question still out is answered or times out."""
+        self.done = True
+        self.querier.poll_done(self)
+        if observation is None or self.soa_qid < 0 or self.channel is None:
+            self._release()
+        if observation is not None:
+            observation = self.querier.signatures.check(observation)
+        waiters, self.waiters = self.waiters, []
+        for waiter in waiters:
+            waiter(observation)
+
+    def _release(self) -> None:
+        if self.released:
             return
-        rtt = None if status is Status.TIMEOUT else time.perf_counter() - self.started
-        self._finish(Observation(self.pair, status, self.querier.clock.now(), rtt=rtt, detail=detail))
-
-    def _finish(self, observation: Observation) -> None:
-        if not self.future.done():
-            self.future.set_result(self.querier.signatures.check(observation))
-
-    def _stop_timer(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
+        self.released = True
         if self.channel is not None:
-            self.channel.forget(self.qid)
+            if self.mx_qid >= 0:
+                self.channel.forget(self.mx_qid)
+            if self.soa_qid >= 0:
+                self.channel.forget(self.soa_qid)
             self.channel = None
+        current = asyncio.current_task()
+        for task in self.tasks:
+            if task is not current:
+                task.cancel()
+        self.tasks = []
+        self.querier.poll_released(self)
 
-    def _future_done(self, _: object) -> None:
-        """Finished or cancelled: release everything and let the next pair start."""
-        self._stop_timer()
-        if self.task is not None and self.task is not asyncio.current_task():
-            self.task.cancel()
-        self.task = None
-        self.querier.poll_ended(self)
+    def leave_all(self) -> None:
+        """Call the poll off (the querier closes): its waiters are told None."""
+        if not self.done:
+            self._end(None)
+
+    def leave(self, waiter: Waiter) -> None:
+        """A waiter no longer wants the answer; the last one leaving calls the poll off."""
+        if waiter in self.waiters:
+            self.waiters.remove(waiter)
+        if not self.waiters and not self.done:
+            self._end(None)
+
+
+class _Deadlines:
+    """Every started poll with its deadline, in start order. With one timeout for all, start order is
+    deadline order: one timer, for the earliest, serves every poll (no timer per question)."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._queue: deque[tuple[float, _Poll]] = deque()
+        self._timer: asyncio.TimerHandle | None = None
+
+    def add(self, poll: _Poll) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
+        queue = self._queue
+        while queue and queue[0][1].released:
+            queue.popleft()  # answered polls leave from the front, so the queue holds about the polls in flight
+        queue.append((deadline, poll))
+        if self._timer is None:
+            self._timer = loop.call_at(deadline, self._expire)
+
+    def _expire(self) -> None:
+        self._timer = None
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        queue = self._queue
+        while queue and (queue[0][0] <= now or queue[0][1].released):
+            _, poll = queue.popleft()
+            poll.timed_out()
+        if queue:
+            self._timer = loop.call_at(queue[0][0], self._expire)
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._queue.clear()
+
+
+class _Batch:
+    """The observations of many pairs, in their order; one future for all of them."""
+
+    def __init__(self, size: int) -> None:
+        self.results: list[Observation | None] = [None] * size
+        self.missing = size
+        self.future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def waiter(self, index: int) -> Waiter:
+        def deliver(observation: Observation | None) -> None:
+            if observation is None:
+                if not self.future.done():
+                    self.future.cancel()
+                return
+            self.results[index] = observation
+            self.missing -= 1
+            if self.missing == 0 and not self.future.done():
+                self.future.set_result(None)
+
+        return deliver
 
 
 class DirectQuerier:
-    """Polls pairs: MX first, then the SOA serial from the same server when the MX answer was good."""
+    """Polls pairs: the MX and the SOA serial from the same server, both questions at once."""
 
     def __init__(self, *, timeout: float = 3.0, concurrency: int = 64, clock: Clock | None = None) -> None:
         if timeout <= 0 or concurrency < 1:
@@ -179,12 +331,16 @@ class DirectQuerier:
         self.concurrency = concurrency
         self.clock: Clock = clock or SystemClock()
         self.exchanger = Exchanger()
+        self.deadlines = _Deadlines(timeout)
+        self.seen_mx: dict[Pair, tuple[bytes, MxMeaning]] = {}
+        self.seen_soa: dict[Pair, tuple[bytes, SoaMeaning]] = {}
+        """Per pair, the last answer's bytes after the ID and what they meant."""
         self._inflight: dict[Pair, _Poll] = {}
         self._waiting: deque[_Poll] = deque()
         self._active = 0
         self.signatures = SignedZones()
 
-    def _poll(self, pair: Pair) -> asyncio.Future[Observation]:
+    def _poll(self, pair: Pair) -> _Poll:
         poll = self._inflight.get(pair)
         if poll is None:
             poll = _Poll(self, pair)
@@ -194,31 +350,66 @@ class DirectQuerier:
                 poll.start()
             else:
                 self._waiting.append(poll)
-        return poll.future
+        return poll
 
-    def poll_ended(self, poll: _Poll) -> None:
+    def poll_done(self, poll: _Poll) -> None:
+        """The pair's observation is known: a new request for it starts a new poll."""
         if self._inflight.get(poll.pair) is poll:
             del self._inflight[poll.pair]
+
+    def poll_released(self, poll: _Poll) -> None:
         if not poll.started:
-            return  # cancelled while queued: skipped when its turn comes (no O(n) search of the queue)
+            return  # called off while queued: skipped when its turn comes (no O(n) search of the queue)
         self._active -= 1
         while self._waiting and self._active < self.concurrency:
             queued = self._waiting.popleft()
-            if not queued.future.done():
+            if not queued.done:
                 self._active += 1
                 queued.start()
 
     async def observe(self, pair: Pair) -> Observation:
         """Poll one pair now, or join the poll of it already in flight."""
-        return await asyncio.shield(self._poll(pair))
+        future: asyncio.Future[Observation] = asyncio.get_running_loop().create_future()
+
+        def deliver(observation: Observation | None) -> None:
+            if future.done():
+                return
+            if observation is None:
+                future.cancel()
+            else:
+                future.set_result(observation)
+
+        poll = self._poll(pair)
+        poll.waiters.append(deliver)
+        try:
+            return await future
+        except asyncio.CancelledError:
+            poll.leave(deliver)
+            raise
 
     async def observe_all(self, pairs: Iterable[Pair]) -> list[Observation]:
-        """Poll many pairs (bounded by the concurrency); cancelling this cancels their polls.
+        """Poll many pairs (bounded by the concurrency); cancelling this calls off the polls nobody else awaits.
 
         A domain seen signed anywhere in the round makes an unsigned answer of it bad, whatever the order
         in which the answers arrived."""
-        observations = await asyncio.gather(*(self._poll(pair) for pair in pairs))
-        return [self.signatures.check(observation) for observation in observations]
+        wanted = list(pairs)
+        if not wanted:
+            return []
+        batch = _Batch(len(wanted))
+        joined: list[tuple[_Poll, Waiter]] = []
+        for index, pair in enumerate(wanted):
+            poll = self._poll(pair)
+            waiter = batch.waiter(index)
+            poll.waiters.append(waiter)
+            joined.append((poll, waiter))
+        try:
+            await batch.future
+        except asyncio.CancelledError:
+            for poll, waiter in joined:
+                poll.leave(waiter)
+            raise
+        check = self.signatures.check
+        return [check(observation) for observation in batch.results if observation is not None]
 
     def rotate(self) -> None:
         """Use fresh UDP source ports from the next question on (the watcher calls it between rounds)."""
@@ -226,7 +417,9 @@ class DirectQuerier:
 
     async def close(self) -> None:
         for poll in list(self._inflight.values()):
-            poll.future.cancel()
+            poll.leave_all()
+        self._waiting.clear()
+        self.deadlines.close()
         await self.exchanger.close()
 
 
@@ -250,132 +443,3 @@ class SignedZones:
             status=Status.BAD_SIGNATURE,
             detail=f"no RRSIG on the MX, though {seen} answered for the zone signed",
         )
-
-
-def nsid_text(raw: bytes | None) -> str | None:
-    """An NSID as people read it: printable ASCII as it is, anything else as hex; None when empty."""
-    if not raw:
-        return None
-    if all(0x20 <= byte < 0x7F for byte in raw):
-        return raw.decode("ascii")
-    return "0x" + raw.hex()
-
-
-def _signatures(answer: Answer, qname: str, rdtype: int) -> list[Record]:
-    return [r for r in answer.answer if r.rdtype == TYPE_RRSIG and r.covered == rdtype and r.name == qname]
-
-
-def _soa_signed(answer: Answer) -> bool:
-    """The SOA answer (or, for a name below the apex, its authority section) carries an RRSIG of the SOA."""
-    return any(r.rdtype == TYPE_RRSIG and r.covered == TYPE_SOA for r in (*answer.answer, *answer.authority))
-
-
-def _iso(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _signature_problem(signatures: list[Record], now: float) -> str | None:
-    """Why no RRSIG of the MX is valid at `now`, or None when one is."""
-    spans = [(r.inception or 0, r.expiration or 0) for r in signatures]
-    if any(start <= now <= end for start, end in spans):
-        return None
-    latest = max(end for _, end in spans)
-    if latest < now:
-        return f"the RRSIG on the MX expired at {_iso(latest)}"
-    return f"the RRSIG on the MX is not valid before {_iso(min(start for start, _ in spans))}"
-
-
-def interpret(pair: Pair, reply: Reply, now: float) -> Observation:
-    """The status, MX set and TTL an MX answer means; the AA flag decides between an answer and lame,
-    the RRSIGs between a usable answer and a bad signature."""
-    answer = reply.answer
-    rcode = answer.rcode
-    nsid = nsid_text(answer.nsid)
-
-    def build(
-        status: Status,
-        detail: str = "",
-        mx: tuple[MxEntry, ...] = (),
-        ttl: int | None = None,
-        serial: int | None = None,
-        rrsig_expires: float | None = None,
-        signed: bool = False,
-    ) -> Observation:
-        return Observation(
-            pair,
-            status,
-            now,
-            mx=mx,
-            ttl=ttl,
-            serial=serial,
-            aa=answer.aa,
-            rtt=reply.rtt,
-            tcp=reply.tcp,
-            detail=detail,
-            nsid=nsid,
-            rrsig_expires=rrsig_expires,
-            signed=signed,
-        )
-
-    if rcode == dns.rcode.SERVFAIL:
-        return build(Status.SERVFAIL, "the server failed (SERVFAIL)")
-    if rcode == dns.rcode.REFUSED:
-        return build(Status.REFUSED, "the server refused the question")
-    if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
-        return build(Status.MALFORMED, f"unexpected answer code {dns.rcode.to_text(dns.rcode.Rcode.make(rcode))}")
-    if not answer.aa:
-        return build(Status.LAME, _lame_detail(answer))
-    negative_ttl, serial = _negative(answer)
-    if rcode == dns.rcode.NXDOMAIN:
-        return build(Status.NXDOMAIN, "the domain does not exist on this server", ttl=negative_ttl, serial=serial)
-    qname = pair.domain + "."
-    records = [r for r in answer.answer if r.name == qname and r.mx is not None]
-    if not records:
-        signed = any(r.rdtype == TYPE_RRSIG for r in answer.authority)
-        return build(Status.NODATA, _nodata_detail(answer, qname), ttl=negative_ttl, serial=serial, signed=signed)
-    entries = tuple(sorted({r.mx for r in records if r.mx is not None}))
-    ttl = min(r.ttl for r in records)
-    signatures = _signatures(answer, qname, TYPE_MX)
-    if not signatures:
-        return build(Status.OK, mx=entries, ttl=ttl)
-    expires = float(max(r.expiration or 0 for r in signatures))
-    problem = _signature_problem(signatures, now)
-    if problem is not None:
-        return build(Status.BAD_SIGNATURE, problem, mx=entries, ttl=ttl, rrsig_expires=expires, signed=True)
-    return build(Status.OK, mx=entries, ttl=ttl, rrsig_expires=expires, signed=True)
-
-
-def _negative(answer: Answer) -> tuple[int | None, int | None]:
-    for record in answer.authority:
-        if record.serial is not None:
-            return record.ttl, record.serial
-    return None, None
-
-
-def _serial(answer: Answer) -> int | None:
-    if answer.rcode != dns.rcode.NOERROR or not answer.aa:
-        return None
-    for record in (*answer.answer, *answer.authority):
-        if record.serial is not None:
-            return record.serial
-    return None
-
-
-def _soa_problem(answer: Answer) -> str:
-    if not answer.aa:
-        return "the SOA answer is not authoritative"
-    return f"no SOA in the answer ({dns.rcode.to_text(dns.rcode.Rcode.make(answer.rcode))})"
-
-
-def _lame_detail(answer: Answer) -> str:
-    targets = sorted({r.target for r in answer.authority if r.rdtype == TYPE_NS and r.target})
-    if targets:
-        return f"not authoritative (no AA flag); referral to {', '.join(targets)}"
-    return "not authoritative (answered without the AA flag)"
-
-
-def _nodata_detail(answer: Answer, qname: str) -> str:
-    for record in answer.answer:
-        if record.name == qname and record.rdtype == TYPE_CNAME:
-            return f"no MX: the name is an alias (CNAME {record.target})"
-    return "the domain has no MX record on this server"

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Self
 
 from cockpit.base.clock import Clock, SystemClock
-from cockpit.dns.classify import MxStates, StatesFor, classify, states_for
+from cockpit.dns.classify import Classifier, MxStates, StatesFor, states_for
 from cockpit.dns.events import Flip, PairView, RoundDone, Snapshot, StatusChange, WatchEvent
 from cockpit.dns.history import History
 from cockpit.dns.observation import Pair
@@ -88,6 +88,7 @@ class DnsWatcher:
         self.pairs = tuple(dict.fromkeys(pairs))
         self.states: StatesFor = states_for(states)
         """Domain → the plan's MX states for it (a mapping given for all domains answers for each)."""
+        self._classify = Classifier(self.states)
         self.interval = interval
         self.clock: Clock = clock or SystemClock()
         self.querier = querier or DirectQuerier(timeout=timeout, concurrency=concurrency, clock=self.clock)
@@ -149,10 +150,12 @@ class DnsWatcher:
         observations = await self.querier.observe_all(self.pairs)
         views: list[PairView] = []
         changes: list[Flip | StatusChange] = []
+        record, classify = self.history.record, self._classify
         for number, observation in enumerate(observations, start=1):
-            view, events = self.history.record(observation, classify(observation, self.states(observation.domain)))
+            view, events = record(observation, classify(observation))
             views.append(view)
-            changes.extend(events)
+            if events:
+                changes.extend(events)
             if number % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
         self.rounds += 1

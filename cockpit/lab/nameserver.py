@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import math
 import socket
 import struct
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from functools import partial
 from typing import Self
 
 import dns.exception
@@ -242,21 +242,16 @@ class LabNameserver:
             response.set_rcode(dns.rcode.FORMERR)
             return response.to_wire()
 
-    def send_later(self, delay: float, send: Callable[[], None]) -> None:
-        """Send after `delay` without a task per answer; bounded like a real server's queue."""
-        if delay <= 0:
-            send()
-            return
+    def may_delay(self) -> bool:
+        """Room for one more delayed answer; beyond MAX_PENDING, questions are dropped as a loaded server would."""
         if self._pending >= MAX_PENDING:
-            return
+            return False
         self._pending += 1
         self.peak_pending = max(self.peak_pending, self._pending)
+        return True
 
-        def fire() -> None:
-            self._pending -= 1
-            send()
-
-        asyncio.get_running_loop().call_later(delay, fire)
+    def delayed_sent(self, count: int) -> None:
+        self._pending -= count
 
     async def _serve_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
@@ -301,6 +296,8 @@ class _UdpServer:
             self.sock.close()
             raise
         self.closed = False
+        self._batches: dict[int, list[tuple[bytes, tuple[str, int]]]] = {}
+        """Delayed answers by the millisecond (loop time) they are due in."""
 
     def _readable(self) -> None:
         while not self.closed:
@@ -311,13 +308,35 @@ class _UdpServer:
             except OSError:
                 continue
             answer, delay = self.server.respond(data, tcp=False)
-            if answer is not None:
-                self.server.send_later(delay, partial(self._send, answer, addr))
+            if answer is None:
+                continue
+            if delay <= 0:
+                self._send([(answer, addr)])
+            elif self.server.may_delay():
+                self._later(delay, answer, addr)
 
-    def _send(self, answer: bytes, addr: tuple[str, int]) -> None:
-        if not self.closed:
+    def _later(self, delay: float, answer: bytes, addr: tuple[str, int]) -> None:
+        """Queue the answer in the batch of its millisecond: one timer per millisecond, not one per answer,
+        so a burst of thousands of delayed answers costs the server what the answers cost, not the timers."""
+        due = math.ceil((self.loop.time() + delay) * 1000)
+        batch = self._batches.get(due)
+        if batch is None:
+            batch = self._batches[due] = []
+            self.loop.call_at(due / 1000, self._flush, due)
+        batch.append((answer, addr))
+
+    def _flush(self, due: int) -> None:
+        batch = self._batches.pop(due, [])
+        self.server.delayed_sent(len(batch))
+        self._send(batch)
+
+    def _send(self, answers: list[tuple[bytes, tuple[str, int]]]) -> None:
+        if self.closed:
+            return
+        sendto = self.sock.sendto
+        for answer, addr in answers:
             with contextlib.suppress(OSError):
-                self.sock.sendto(answer, addr)
+                sendto(answer, addr)
 
     def close(self) -> None:
         if not self.closed:

@@ -60,9 +60,9 @@ class DnsSettings(Frozen):
     interval: PositiveSeconds = 60.0
     """Time between the end of one polling round and the start of the next."""
     timeout: PositiveSeconds = 3.0
-    """Per-query timeout."""
-    concurrency: Annotated[int, Field(ge=1, le=1024)] = 64
-    """Queries in flight at once across all nameservers."""
+    """How long a pair's MX and SOA questions (asked together) may wait for their answers."""
+    concurrency: Annotated[int, Field(ge=1, le=4096)] = 64
+    """Pairs polled at once across all nameservers (each with its MX and SOA question in flight)."""
 
 
 def _mx_records(value: object) -> object:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cockpit.dns.classify import MIXED, OTHER, classify, classify_mx
+from cockpit.dns.classify import MIXED, OTHER, Classifier, classify, classify_mx
 from cockpit.dns.history import History
 from cockpit.dns.observation import MxEntry, Observation, Pair, Server, Status
 from cockpit.plan.values import MxRecord
@@ -31,6 +31,24 @@ def test_state_matching() -> None:
     assert classify_mx((*OLD, *PARK), STATES) == MIXED
     assert classify_mx((*OLD, MxEntry(5, "elsewhere.net.")), STATES) == OTHER
     assert classify_mx((), STATES) == OTHER
+
+
+def test_the_remembering_classifier_agrees_per_domain() -> None:
+    """The same MX set means another state for a domain with records of its own; remembering what each set
+    means never mixes the two, and each answer agrees with `classify`."""
+    legacy = {**STATES, "old": (MxRecord("mx.legacy.org."),)}
+    table = {"legacy.org": legacy}
+    classifier = Classifier(lambda domain: table.get(domain, STATES))
+    legacy_pair = Pair("legacy.org", Server("127.0.0.1"))
+    legacy_old = (MxEntry(10, "mx.legacy.org."),)
+    for _ in range(2):  # the second time from memory
+        assert classifier(ok(OLD, 600, 0.0)) == "old"
+        assert classifier(ok(OLD, 600, 0.0, legacy_pair)) == OTHER
+        assert classifier(ok(legacy_old, 600, 0.0, legacy_pair)) == "old"
+        assert classifier(ok(legacy_old, 600, 0.0)) == OTHER
+        assert classifier(ok((*OLD, *PARK), 600, 0.0)) == MIXED
+        assert classifier(Observation(P, Status.TIMEOUT, 0.0)) is None
+    assert Classifier(lambda _domain: {})(ok(OLD, 600, 0.0)) is None
 
 
 def test_failures_have_no_state() -> None:

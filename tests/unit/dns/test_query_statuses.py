@@ -37,10 +37,46 @@ async def test_ok_answer_carries_mx_ttl_serial_aa_rtt(lab: LabNameserver, querie
 async def test_questions_have_no_rd_bit_and_edns_1232(lab: LabNameserver, querier: DirectQuerier) -> None:
     await querier.observe(pair("example.com", lab))
     questions = [dns.message.from_wire(wire) for wire, _ in lab.received]
-    assert [q.question[0].rdtype for q in questions] == [15, 6]  # MX, then SOA
+    assert [q.question[0].rdtype for q in questions] == [15, 6]  # MX and SOA, sent in that order
     for q in questions:
         assert not q.flags & dns.flags.RD
         assert q.edns == 0 and q.payload == 1232
+
+
+async def test_mx_and_soa_are_asked_together(lab: LabNameserver) -> None:
+    """One round trip per pair: the SOA question leaves with the MX question, not after its answer. The server
+    here never answers in time, yet it received both."""
+    lab.set_delay(5.0)
+    q = DirectQuerier(timeout=0.3)
+    try:
+        obs = await q.observe(pair("example.com", lab))
+    finally:
+        await q.close()
+    assert obs.status is Status.TIMEOUT and obs.rtt is None
+    questions = [dns.message.from_wire(wire) for wire, _ in lab.received]
+    assert sorted(q.question[0].rdtype for q in questions) == [6, 15]
+
+
+async def test_a_late_soa_answer_leaves_the_observation_without_serial(lab: LabNameserver) -> None:
+    """The MX answered, the SOA did not within the timeout: the observation keeps the MX and says why the
+    serial is missing."""
+    q = DirectQuerier(timeout=0.3)
+    lab.set_delay(0.0)
+    original = lab.respond
+
+    def slow_soa(wire: bytes, tcp: bool) -> tuple[bytes | None, float]:
+        answer, delay = original(wire, tcp)
+        is_soa = dns.message.from_wire(wire).question[0].rdtype == 6
+        return answer, (5.0 if is_soa else delay)
+
+    lab.respond = slow_soa  # type: ignore[method-assign]
+    try:
+        obs = await q.observe(pair("example.com", lab))
+    finally:
+        await q.close()
+    assert obs.status is Status.OK and obs.serial is None
+    assert obs.mx == (MxEntry(10, "mail.old-host.net."),)
+    assert obs.detail == "no SOA serial: no answer within 0.3s"
 
 
 async def test_nodata_when_the_name_has_no_mx(lab: LabNameserver, querier: DirectQuerier) -> None:
@@ -88,7 +124,7 @@ async def test_truncated_answer_is_retried_over_tcp(lab: LabNameserver, querier:
     obs = await querier.observe(pair("example.com", lab))
     assert obs.status is Status.OK and obs.tcp is True
     assert obs.mx == (MxEntry(10, "mail.old-host.net."),)
-    assert [tcp for _, tcp in lab.received] == [False, True, False, True]  # MX udp+tcp, SOA udp+tcp
+    assert [tcp for _, tcp in lab.received] == [False, False, True, True]  # MX and SOA over UDP, then both over TCP
 
 
 async def test_truncated_answer_is_never_used_when_tcp_fails(querier: DirectQuerier) -> None:
@@ -167,7 +203,7 @@ async def test_concurrency_is_bounded(lab: LabNameserver) -> None:
     finally:
         await q.close()
     assert len(observations) == 6
-    assert 1 <= lab.peak_pending <= 3
+    assert 2 <= lab.peak_pending <= 6, "3 pairs at once, each with its MX and SOA question"
 
 
 async def test_delay_and_timeout_are_independent_per_zone(lab: LabNameserver, querier: DirectQuerier) -> None:

@@ -4,18 +4,22 @@ valid or missing while the zone is signed elsewhere."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
+from typing import cast
 
 import dns.edns
 import dns.flags
 import dns.message
+import dns.rdatatype
 import dns.rrset
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cockpit.dns.meaning import Reply, interpret, nsid_text
 from cockpit.dns.observation import MxEntry, Observation, Pair, Server, Status
-from cockpit.dns.query import Reply, SignedZones, interpret, nsid_text
+from cockpit.dns.query import DirectQuerier, SignedZones
 from cockpit.dns.wire import TYPE_MX, TYPE_RRSIG, WireError, parse_answer
 
 PAIR = Pair("example.com", Server("127.0.0.1", 5300, label="ns"))
@@ -117,3 +121,66 @@ def test_a_domain_seen_signed_makes_an_unsigned_answer_bad() -> None:
     assert bad.detail == "no RRSIG on the MX, though ns-b answered for the zone signed"
     failed = Observation(PAIR, Status.TIMEOUT, 0.0)
     assert memory.check(failed) is failed, "a failure stays what it is"
+
+
+class _SignedServer(asyncio.DatagramProtocol):
+    """Answers every MX question with the same signed answer and every SOA question with a signed SOA, each
+    with the question's ID: the same bytes round after round, as a real signer's answers are between re-signs."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        query = dns.message.from_wire(data)
+        if query.question[0].rdtype == dns.rdatatype.MX:
+            wire = signed_answer()
+        else:
+            response = dns.message.make_response(query, our_payload=1232)
+            response.flags |= dns.flags.AA
+            response.answer.append(
+                dns.rrset.from_text("example.com.", 600, "IN", "SOA", "ns. host. 42 3600 600 86400 300")
+            )
+            soa_sig = f"SOA 13 2 600 {_stamp(T2025 + 86400)} {_stamp(T2025)} 12345 example.com. c2lnbmF0dXJl"
+            response.answer.append(dns.rrset.from_text("example.com.", 600, "IN", "RRSIG", soa_sig))
+            wire = response.to_wire()
+        assert self.transport is not None
+        self.transport.sendto(data[:2] + wire[2:], addr)
+
+
+class _Clock:
+    def __init__(self, now: float) -> None:
+        self.at = now
+
+    def now(self) -> float:
+        return self.at
+
+    def monotonic(self) -> float:
+        return 0.0
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(0)
+
+
+async def test_the_same_signed_answer_goes_bad_when_its_signature_expires() -> None:
+    """An answer whose bytes did not change is not read again, but whether its RRSIG is valid is decided anew
+    at every poll: the signer that stopped re-signing shows the moment the signature runs out."""
+    loop = asyncio.get_running_loop()
+    transport, _ = await loop.create_datagram_endpoint(_SignedServer, local_addr=("127.0.0.1", 0))
+    port = transport.get_extra_info("sockname")[1]
+    clock = _Clock(T2025 + 3600)
+    querier = DirectQuerier(timeout=2, clock=clock)
+    target = Pair("example.com", Server("127.0.0.1", port))
+    try:
+        fresh = await querier.observe(target)
+        clock.at = T2025 + 2 * 86400
+        stale = await querier.observe(target)
+    finally:
+        await querier.close()
+        transport.close()
+    assert (fresh.status, fresh.serial, fresh.signed) == (Status.OK, 42, True)
+    assert stale.status is Status.BAD_SIGNATURE and stale.serial == 42
+    assert stale.detail == "the RRSIG on the MX expired at 2025-01-02T00:00:00Z"
+    assert stale.mx == fresh.mx
