@@ -1,7 +1,7 @@
 """One DNS polling round: 200 domains × 2 nameservers with a 30 ms injected delay, vs a serial dig loop.
 
 The two lab nameservers run in child processes of their own (their CPU is not the watcher's); the
-watcher's side is the real DirectQuerier (MX, then SOA, per pair). The seed's method — one
+watcher's side is the real DirectQuerier (MX and SOA together, per pair). The seed's method — one
 `dig @server -p PORT MX domain` process after another — is timed on a subset of the pairs and
 extrapolated to the whole round, as the output says.
 

@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from cockpit.base import collector
 from cockpit.commands.common import fail, load_plan_or_exit
 from cockpit.commands.run_setup import open_run
 from cockpit.engine.exit_codes import EXIT_BAD_INPUT
@@ -54,6 +55,7 @@ def run(
     plan_file = load_plan_or_exit(plan)
     options = RunOptions(mode=mode, dry_run=dry_run, yes=yes, decisions=parse_decisions(decide, plan_file))
     if headless:
+        collector.settle()
         sys.exit(asyncio.run(_headless(plan_file, options, fresh, accept_plan_change)))
     from cockpit.ui.launch import theme_names
 
@@ -61,6 +63,7 @@ def run(
         fail(f"--theme {theme}: choose one of {', '.join(theme_names())}", 2)
     if not sys.stdin.isatty() or not sys.stdout.isatty():
         fail("the full-screen cockpit needs a terminal: run it in one, or add --headless", 2)
+    collector.settle()
     sys.exit(asyncio.run(_fullscreen(plan_file, options, fresh, accept_plan_change, theme)))
 
 

@@ -13,6 +13,7 @@ import asyncio
 import json
 import statistics
 import sys
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import click
 
+from cockpit.base import collector
 from cockpit.base.safe_text import visible
 from cockpit.commands.common import fail, load_plan_or_exit
 from cockpit.dns.discovery import DiscoveryError, watch_pairs
@@ -103,6 +105,9 @@ def change_line(before: Observation | None, before_state: str | None, view: Pair
     return f">> {obs.domain} @{obs.server.label} changed: {old} → {describe(obs, view.state)}"
 
 
+_AUTHORITATIVE = frozenset(status for status in Status if status.authoritative)
+
+
 @dataclass(frozen=True)
 class RoundCounts:
     """One round in numbers: pairs per plan state, answers that serve none of them (`unknown`), failed polls
@@ -123,21 +128,25 @@ class RoundCounts:
     @classmethod
     def of(cls, snapshot: Snapshot, states: Iterable[str]) -> RoundCounts:
         by_state = dict.fromkeys(states, 0)
-        statuses: dict[str, int] = {}
-        rtts: dict[str, list[float]] = {}
+        by_status: dict[Status, int] = {}
+        rtts: dict[str, list[float]] = defaultdict(list)
         unknown = errors = changed = 0
-        for view in snapshot.pairs:
+        answered = _AUTHORITATIVE
+        for view in snapshot.pairs:  # 10,000 views at hosting-company scale: kept to plain lookups
             obs = view.observation
-            statuses[obs.status.value] = statuses.get(obs.status.value, 0) + 1
-            changed += view.changed
-            if not obs.status.authoritative:
+            status = obs.status
+            by_status[status] = by_status.get(status, 0) + 1
+            if view.changed:
+                changed += 1
+            if status not in answered:
                 errors += 1
-            elif view.state is not None and view.state in by_state:
+            elif view.state in by_state:
                 by_state[view.state] += 1
             else:
                 unknown += 1
             if obs.rtt is not None:
-                rtts.setdefault(obs.server.label, []).append(obs.rtt)
+                rtts[obs.pair.server.label].append(obs.rtt)
+        statuses = {status.value: count for status, count in by_status.items()}
         medians = {label: statistics.median(values) for label, values in rtts.items()}
         slowest = max(medians, key=medians.__getitem__) if medians else None
         return cls(snapshot.round, len(snapshot.pairs), by_state, unknown, errors, changed, statuses,
@@ -290,6 +299,7 @@ async def _watch(
         click.echo(f"cockpit watch: {exc}", err=True)
         return EXIT_BAD_INPUT
     printer.summary = len(pairs) > SUMMARY_ABOVE if summary is None else summary
+    collector.settle()
     settings = plan.dns if plan is not None else None
     watcher = DnsWatcher(
         pairs,

@@ -28,7 +28,7 @@ EDNS_PAYLOAD = 1232
 PER_SOCKET = 64
 """Questions in flight on one UDP socket: their answers fit in its receive buffer even in a burst."""
 RECEIVE_BUFFER = 1 << 20
-_TEMPLATES_MAX = 20_000
+_TEMPLATES_MAX = 100_000
 
 Delivery = Callable[[bytes | None, Exception | None], None]
 """Called once with the answer's bytes, or with the socket error that ended the wait."""
@@ -103,7 +103,7 @@ class UdpChannel:
                 self._fail_all(exc)
                 return
             if len(data) >= 2:
-                deliver = self.pending.pop(int.from_bytes(data[:2], "big"), None)
+                deliver = self.pending.pop((data[0] << 8) | data[1], None)
                 if deliver is not None:
                     deliver(data, None)
             sock = self.sock
@@ -155,30 +155,17 @@ class Exchanger:
         self._channels: dict[tuple[str, int], list[UdpChannel]] = {}
         self._last: dict[tuple[str, int], UdpChannel] = {}
         """Per server, the socket that last had room."""
-        self._bodies: dict[tuple[str, int], bytes] = {}
+        self._bodies: dict[str, tuple[bytes, bytes]] = {}
         self._ids = RandomIds()
 
-    def body(self, qname: str, rdtype: int) -> bytes:
-        """The question's wire form after the message ID (the channel writes the ID)."""
-        key = (qname, rdtype)
-        body = self._bodies.get(key)
-        if body is None:
-            kind = dns.rdatatype.RdataType.make(rdtype)
-            query = dns.message.make_query(
-                qname,
-                kind,
-                use_edns=0,
-                payload=EDNS_PAYLOAD,
-                flags=0,
-                id=0,
-                want_dnssec=True,
-                options=[dns.edns.GenericOption(dns.edns.OptionType.NSID, b"")],
-            )
-            body = query.to_wire()[2:]
+    def bodies(self, qname: str) -> tuple[bytes, bytes]:
+        """The MX and the SOA question's wire form after the message ID (the channel writes the ID)."""
+        bodies = self._bodies.get(qname)
+        if bodies is None:
             if len(self._bodies) >= _TEMPLATES_MAX:
                 self._bodies.clear()
-            self._bodies[key] = body
-        return body
+            bodies = self._bodies[qname] = (_question(qname, dns.rdatatype.MX), _question(qname, dns.rdatatype.SOA))
+        return bodies
 
     def channel(self, server: Server, room: int = 1) -> UdpChannel:
         """An open socket to the server with room for `room` more questions; opens one when all are full.
@@ -221,6 +208,20 @@ class Exchanger:
         self._channels.clear()
         self._last.clear()
         await asyncio.sleep(0)
+
+
+def _question(qname: str, rdtype: dns.rdatatype.RdataType) -> bytes:
+    query = dns.message.make_query(
+        qname,
+        rdtype,
+        use_edns=0,
+        payload=EDNS_PAYLOAD,
+        flags=0,
+        id=0,
+        want_dnssec=True,
+        options=[dns.edns.GenericOption(dns.edns.OptionType.NSID, b"")],
+    )
+    return query.to_wire()[2:]
 
 
 async def ask_tcp(server: Server, wire: bytes) -> bytes:

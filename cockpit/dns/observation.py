@@ -104,7 +104,7 @@ class Observation:
     ttl: int | None = None
     """TTL of the MX RRset (OK, BAD_SIGNATURE), or of the negative answer's SOA (NODATA, NXDOMAIN)."""
     serial: int | None = None
-    """SOA serial from the same server, asked right after the MX."""
+    """SOA serial from the same server, asked together with the MX."""
     aa: bool = False
     rtt: float | None = None
     """Round-trip time of the MX question in seconds (UDP, plus TCP when the answer was truncated)."""

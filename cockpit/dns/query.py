@@ -21,6 +21,7 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from functools import partial
 
 from cockpit.base.clock import Clock, SystemClock
 from cockpit.dns.exchange import ExchangeError, Exchanger, UdpChannel, ask_tcp, check_answer, network_text
@@ -31,6 +32,7 @@ from cockpit.dns.wire import FLAG_TC, TYPE_MX, TYPE_SOA
 Waiter = Callable[[Observation | None], None]
 """Told the poll's observation, or None when the poll was called off (the querier closed)."""
 
+_OK = Status.OK
 _TC_BIT = FLAG_TC >> 8
 """The truncation flag in the answer's third byte."""
 
@@ -39,13 +41,21 @@ SEEN_MAX = 200_000
 
 
 class _Poll:
-    """One pair's MX and SOA exchange; ends by telling its waiters an Observation, never an exception."""
+    """One pair's MX and SOA exchange; ends by telling its waiters an Observation, never an exception.
+
+    The common case — one round's batch waits for it, the answers come over UDP — is written out flat: a
+    round of 10,000 pairs runs this code 10,000 times, and each call layer costs."""
 
     __slots__ = (
+        "batch",
         "channel",
+        "deadline",
         "done",
+        "index",
         "mx",
         "mx_qid",
+        "mx_rtt",
+        "mx_tcp",
         "pair",
         "qname",
         "querier",
@@ -62,7 +72,11 @@ class _Poll:
         self.querier = querier
         self.pair = pair
         self.qname = pair.domain + "."
-        self.waiters: list[Waiter] = []
+        self.batch: _Batch | None = None
+        """The round waiting for this pair, and the pair's place in it."""
+        self.index = 0
+        self.waiters: list[Waiter] | None = None
+        """Anybody else waiting: `observe`, or a second batch that asked for the same pair."""
         self.started = False
         """Left the queue: it holds one of the `concurrency` places until it is released."""
         self.done = False
@@ -71,14 +85,16 @@ class _Poll:
         """The place and the questions are given back: after the SOA question too was answered (or timed out),
         so that a poll done early (a NODATA answer needs no serial) never leaves a question behind."""
         self.sent_at = 0.0
+        self.deadline = 0.0
         self.channel: UdpChannel | None = None
         self.mx_qid = -1
         self.soa_qid = -1
-        self.mx: tuple[MxMeaning, float, bool] | None = None
-        """The MX answer's meaning, round trip and whether it came over TCP."""
+        self.mx: MxMeaning | None = None
+        self.mx_rtt = 0.0
+        self.mx_tcp = False
         self.soa: SoaMeaning | str | None = None
         """The SOA answer's meaning, or why there is none."""
-        self.tasks: list[asyncio.Task[None]] = []
+        self.tasks: list[asyncio.Task[None]] | None = None
 
     def start(self) -> None:
         querier = self.querier
@@ -86,15 +102,15 @@ class _Poll:
         self.sent_at = time.perf_counter()
         querier.deadlines.add(self)
         try:
-            channel = querier.exchanger.channel(self.pair.server, room=2)
+            channel = querier.exchanger.channel(self.pair.server, 2)
         except OSError as exc:
             # Reported from the next loop turn, like every other outcome, never from inside the caller.
             asyncio.get_running_loop().call_soon(self._failed, Status.NETWORK_ERROR, network_text(exc))
             return
         self.channel = channel
-        exchanger = querier.exchanger
-        self.mx_qid = channel.send(exchanger.body(self.qname, TYPE_MX), self._mx_delivered)
-        self.soa_qid = channel.send(exchanger.body(self.qname, TYPE_SOA), self._soa_delivered)
+        mx_body, soa_body = querier.exchanger.bodies(self.qname)
+        self.mx_qid = channel.send(mx_body, self._mx_delivered)
+        self.soa_qid = channel.send(soa_body, self._soa_delivered)
 
     # -- answers --------------------------------------------------------------------------------------
 
@@ -104,24 +120,29 @@ class _Poll:
             return
         if data is None:
             self._failed(Status.NETWORK_ERROR, network_text(error or ConnectionError("socket closed")))
-        elif len(data) >= 4 and data[2] & _TC_BIT:
+            return
+        if len(data) >= 4 and data[2] & _TC_BIT:
             self._retry_over_tcp(TYPE_MX)
+            return
+        seen = self.querier.seen_mx
+        body = data[2:]
+        known = seen.get(self.pair)
+        if known is not None and known[0] == body:
+            meaning = known[1]
         else:
-            seen = self.querier.seen_mx
-            body = data[2:]
-            known = seen.get(self.pair)
-            if known is not None and known[0] == body:
-                self._mx_read(known[1], tcp=False)
-                return
             try:
-                meaning = read_mx(check_answer(data, int.from_bytes(data[:2], "big"), self.qname, TYPE_MX), self.qname)
+                answer = check_answer(data, (data[0] << 8) | data[1], self.qname, TYPE_MX)
             except ExchangeError as exc:
                 self._failed(exc.status, exc.detail)
                 return
+            meaning = read_mx(answer, self.qname)
             if len(seen) >= SEEN_MAX:
                 seen.clear()
             seen[self.pair] = (body, meaning)
-            self._mx_read(meaning, tcp=False)
+        self.mx = meaning
+        self.mx_rtt = time.perf_counter() - self.sent_at
+        if meaning.status is not _OK or self.soa is not None:
+            self._finish()
 
     def _soa_delivered(self, data: bytes | None, error: Exception | None) -> None:
         self.soa_qid = -1
@@ -130,31 +151,38 @@ class _Poll:
             return
         if data is None:
             self._soa_read(network_text(error or ConnectionError("socket closed")))
-        elif len(data) >= 4 and data[2] & _TC_BIT:
+            return
+        if len(data) >= 4 and data[2] & _TC_BIT:
             self._retry_over_tcp(TYPE_SOA)
+            return
+        seen = self.querier.seen_soa
+        body = data[2:]
+        known = seen.get(self.pair)
+        if known is not None and known[0] == body:
+            self.soa = known[1]
         else:
-            seen = self.querier.seen_soa
-            body = data[2:]
-            known = seen.get(self.pair)
-            if known is not None and known[0] == body:
-                self._soa_read(known[1])
-                return
             try:
-                meaning = read_soa(check_answer(data, int.from_bytes(data[:2], "big"), self.qname, TYPE_SOA))
+                answer = check_answer(data, (data[0] << 8) | data[1], self.qname, TYPE_SOA)
             except ExchangeError as exc:
                 self._soa_read(exc.detail)
                 return
+            meaning = read_soa(answer)
             if len(seen) >= SEEN_MAX:
                 seen.clear()
             seen[self.pair] = (body, meaning)
-            self._soa_read(meaning)
+            self.soa = meaning
+        if self.mx is not None:
+            self._finish()
 
     def _retry_over_tcp(self, rdtype: int) -> None:
+        if self.tasks is None:
+            self.tasks = []
         self.tasks.append(asyncio.get_running_loop().create_task(self._over_tcp(rdtype)))
 
     async def _over_tcp(self, rdtype: int) -> None:
         qid = secrets.randbits(16)
-        wire = qid.to_bytes(2, "big") + self.querier.exchanger.body(self.qname, rdtype)
+        mx_body, soa_body = self.querier.exchanger.bodies(self.qname)
+        wire = qid.to_bytes(2, "big") + (mx_body if rdtype == TYPE_MX else soa_body)
         what = "MX" if rdtype == TYPE_MX else "SOA"
         try:
             data = await ask_tcp(self.pair.server, wire)
@@ -168,10 +196,14 @@ class _Poll:
             return
         if answer.flags & FLAG_TC:
             self._unanswered(rdtype, Status.MALFORMED, f"the TCP {what} answer is truncated too")
-        elif rdtype == TYPE_MX:
-            self._mx_read(read_mx(answer, self.qname), tcp=True)
-        else:
+        elif rdtype == TYPE_SOA:
             self._soa_read(read_soa(answer))
+        elif not self.done:
+            self.mx = read_mx(answer, self.qname)
+            self.mx_rtt = time.perf_counter() - self.sent_at
+            self.mx_tcp = True
+            if self.mx.status is not _OK or self.soa is not None:
+                self._finish()
 
     def _unanswered(self, rdtype: int, status: Status, detail: str) -> None:
         """No usable answer to one question: the MX's failure is the poll's; the SOA's only costs the serial."""
@@ -179,13 +211,6 @@ class _Poll:
             self._failed(status, detail)
         else:
             self._soa_read(detail)
-
-    def _mx_read(self, meaning: MxMeaning, tcp: bool) -> None:
-        if self.done:
-            return
-        self.mx = (meaning, time.perf_counter() - self.sent_at, tcp)
-        if not meaning.continues or self.soa is not None:
-            self._finish()
 
     def _soa_read(self, soa: SoaMeaning | str) -> None:
         if self.done:
@@ -216,49 +241,62 @@ class _Poll:
 
     def _finish(self) -> None:
         assert self.mx is not None
-        meaning, rtt, tcp = self.mx
-        self._end(meaning.observe(self.pair, self.querier.clock.now(), rtt, tcp, self.soa))
+        querier = self.querier
+        self._end(self.mx.observe(self.pair, querier.clock.now(), self.mx_rtt, self.mx_tcp, self.soa))
 
     def _end(self, observation: Observation | None) -> None:
         """Finished (or called off with None): tell the waiters; give the place back now, or when the SOA
         question still out is answered or times out."""
         self.done = True
-        self.querier.poll_done(self)
+        querier = self.querier
+        inflight = querier.inflight
+        if inflight.get(self.pair) is self:
+            del inflight[self.pair]  # a new request for the pair starts a new poll
         if observation is None or self.soa_qid < 0 or self.channel is None:
             self._release()
-        if observation is not None:
-            observation = self.querier.signatures.check(observation)
-        waiters, self.waiters = self.waiters, []
-        for waiter in waiters:
-            waiter(observation)
+        if observation is not None and (observation.signed or querier.signatures.any):
+            observation = querier.signatures.check(observation)
+        batch = self.batch
+        if batch is not None:
+            self.batch = None
+            batch.deliver(self.index, observation)
+        waiters = self.waiters
+        if waiters:
+            self.waiters = None
+            for waiter in waiters:
+                waiter(observation)
 
     def _release(self) -> None:
         if self.released:
             return
         self.released = True
-        if self.channel is not None:
+        channel = self.channel
+        if channel is not None:
             if self.mx_qid >= 0:
-                self.channel.forget(self.mx_qid)
+                channel.forget(self.mx_qid)
             if self.soa_qid >= 0:
-                self.channel.forget(self.soa_qid)
+                channel.forget(self.soa_qid)
             self.channel = None
-        current = asyncio.current_task()
-        for task in self.tasks:
-            if task is not current:
-                task.cancel()
-        self.tasks = []
+        if self.tasks:
+            current = asyncio.current_task()
+            for task in self.tasks:
+                if task is not current:
+                    task.cancel()
+            self.tasks = None
         self.querier.poll_released(self)
 
-    def leave_all(self) -> None:
-        """Call the poll off (the querier closes): its waiters are told None."""
-        if not self.done:
-            self._end(None)
+    def join(self, waiter: Waiter) -> None:
+        if self.waiters is None:
+            self.waiters = []
+        self.waiters.append(waiter)
 
-    def leave(self, waiter: Waiter) -> None:
-        """A waiter no longer wants the answer; the last one leaving calls the poll off."""
-        if waiter in self.waiters:
+    def leave(self, waiter: Waiter | None = None, batch: _Batch | None = None) -> None:
+        """A waiter (or the batch) no longer wants the answer; the last one leaving calls the poll off."""
+        if batch is not None and self.batch is batch:
+            self.batch = None
+        if waiter is not None and self.waiters and waiter in self.waiters:
             self.waiters.remove(waiter)
-        if not self.waiters and not self.done:
+        if self.batch is None and not self.waiters and not self.done:
             self._end(None)
 
 
@@ -268,16 +306,19 @@ class _Deadlines:
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
-        self._queue: deque[tuple[float, _Poll]] = deque()
+        self._queue: deque[_Poll] = deque()
         self._timer: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def add(self, poll: _Poll) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.timeout
+        loop = self._loop
+        if loop is None:
+            loop = self._loop = asyncio.get_running_loop()
+        poll.deadline = deadline = loop.time() + self.timeout
         queue = self._queue
-        while queue and queue[0][1].released:
+        while queue and queue[0].released:
             queue.popleft()  # answered polls leave from the front, so the queue holds about the polls in flight
-        queue.append((deadline, poll))
+        queue.append(poll)
         if self._timer is None:
             self._timer = loop.call_at(deadline, self._expire)
 
@@ -286,17 +327,17 @@ class _Deadlines:
         loop = asyncio.get_running_loop()
         now = loop.time()
         queue = self._queue
-        while queue and (queue[0][0] <= now or queue[0][1].released):
-            _, poll = queue.popleft()
-            poll.timed_out()
+        while queue and (queue[0].deadline <= now or queue[0].released):
+            queue.popleft().timed_out()
         if queue:
-            self._timer = loop.call_at(queue[0][0], self._expire)
+            self._timer = loop.call_at(queue[0].deadline, self._expire)
 
     def close(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         self._queue.clear()
+        self._loop = None
 
 
 class _Batch:
@@ -307,18 +348,19 @@ class _Batch:
         self.missing = size
         self.future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
-    def waiter(self, index: int) -> Waiter:
-        def deliver(observation: Observation | None) -> None:
-            if observation is None:
-                if not self.future.done():
-                    self.future.cancel()
-                return
-            self.results[index] = observation
-            self.missing -= 1
-            if self.missing == 0 and not self.future.done():
-                self.future.set_result(None)
+    def deliver(self, index: int, observation: Observation | None) -> None:
+        future = self.future
+        if observation is None:
+            if not future.done():
+                future.cancel()
+            return
+        self.results[index] = observation
+        self.missing -= 1
+        if self.missing == 0 and not future.done():
+            future.set_result(None)
 
-        return deliver
+    def waiter(self, index: int) -> Waiter:
+        return partial(self.deliver, index)
 
 
 class DirectQuerier:
@@ -335,16 +377,16 @@ class DirectQuerier:
         self.seen_mx: dict[Pair, tuple[bytes, MxMeaning]] = {}
         self.seen_soa: dict[Pair, tuple[bytes, SoaMeaning]] = {}
         """Per pair, the last answer's bytes after the ID and what they meant."""
-        self._inflight: dict[Pair, _Poll] = {}
+        self.inflight: dict[Pair, _Poll] = {}
+        """The pairs being polled (or queued), each with its one poll."""
         self._waiting: deque[_Poll] = deque()
         self._active = 0
         self.signatures = SignedZones()
 
     def _poll(self, pair: Pair) -> _Poll:
-        poll = self._inflight.get(pair)
+        poll = self.inflight.get(pair)
         if poll is None:
-            poll = _Poll(self, pair)
-            self._inflight[pair] = poll
+            poll = self.inflight[pair] = _Poll(self, pair)
             if self._active < self.concurrency:
                 self._active += 1
                 poll.start()
@@ -352,17 +394,13 @@ class DirectQuerier:
                 self._waiting.append(poll)
         return poll
 
-    def poll_done(self, poll: _Poll) -> None:
-        """The pair's observation is known: a new request for it starts a new poll."""
-        if self._inflight.get(poll.pair) is poll:
-            del self._inflight[poll.pair]
-
     def poll_released(self, poll: _Poll) -> None:
         if not poll.started:
             return  # called off while queued: skipped when its turn comes (no O(n) search of the queue)
         self._active -= 1
-        while self._waiting and self._active < self.concurrency:
-            queued = self._waiting.popleft()
+        waiting = self._waiting
+        while waiting and self._active < self.concurrency:
+            queued = waiting.popleft()
             if not queued.done:
                 self._active += 1
                 queued.start()
@@ -380,11 +418,11 @@ class DirectQuerier:
                 future.set_result(observation)
 
         poll = self._poll(pair)
-        poll.waiters.append(deliver)
+        poll.join(deliver)
         try:
             return await future
         except asyncio.CancelledError:
-            poll.leave(deliver)
+            poll.leave(waiter=deliver)
             raise
 
     async def observe_all(self, pairs: Iterable[Pair]) -> list[Observation]:
@@ -396,28 +434,39 @@ class DirectQuerier:
         if not wanted:
             return []
         batch = _Batch(len(wanted))
-        joined: list[tuple[_Poll, Waiter]] = []
+        polls: list[_Poll] = []
+        others: list[tuple[_Poll, Waiter]] = []
         for index, pair in enumerate(wanted):
             poll = self._poll(pair)
-            waiter = batch.waiter(index)
-            poll.waiters.append(waiter)
-            joined.append((poll, waiter))
+            if poll.batch is None:
+                poll.batch, poll.index = batch, index
+            else:  # the same pair twice, or another batch is waiting for it too
+                waiter = batch.waiter(index)
+                poll.join(waiter)
+                others.append((poll, waiter))
+            polls.append(poll)
         try:
             await batch.future
         except asyncio.CancelledError:
-            for poll, waiter in joined:
-                poll.leave(waiter)
+            for poll in polls:
+                poll.leave(batch=batch)
+            for poll, waiter in others:
+                poll.leave(waiter=waiter)
             raise
-        check = self.signatures.check
-        return [check(observation) for observation in batch.results if observation is not None]
+        results = batch.results
+        if self.signatures.any:
+            check = self.signatures.check
+            return [check(observation) for observation in results if observation is not None]
+        return [observation for observation in results if observation is not None]
 
     def rotate(self) -> None:
         """Use fresh UDP source ports from the next question on (the watcher calls it between rounds)."""
         self.exchanger.rotate()
 
     async def close(self) -> None:
-        for poll in list(self._inflight.values()):
-            poll.leave_all()
+        for poll in list(self.inflight.values()):
+            if not poll.done:
+                poll._end(None)
         self._waiting.clear()
         self.deadlines.close()
         await self.exchanger.close()
@@ -429,6 +478,11 @@ class SignedZones:
     def __init__(self) -> None:
         self._seen: dict[str, str] = {}
         """Domain → the label of the first server that answered it signed."""
+
+    @property
+    def any(self) -> bool:
+        """Some domain was seen signed (until then, no check can change an observation)."""
+        return bool(self._seen)
 
     def check(self, observation: Observation) -> Observation:
         domain = observation.pair.domain
