@@ -214,22 +214,24 @@ class JournalWriter:
         output.tail.append(event)
 
     def _dns_round(self, event: DnsRound) -> None:
-        """Journal every pair's MX state and serial when the journal does not say them yet: the first round of
-        each run names all the pairs (one that never flips included) and catches flips made while no cockpit
-        watched."""
-        seen = {
-            (view.pair.domain, view.pair.server.label): (view.state, view.observation.serial)
-            for view in event.snapshot.pairs
-            if view.state is not None
-        }
-        if all(self._dns.get(pair) == state and self._serials.get(pair) == serial
-               for pair, (state, serial) in seen.items()):  # fmt: skip
-            return
-        for pair, (state, serial) in seen.items():
-            self._dns[pair], self._serials[pair] = state, serial
-        pairs = [[domain, server, state, self._serials.get((domain, server))]
-                 for (domain, server), state in sorted(self._dns.items())]  # fmt: skip
-        self.write({"type": "DnsStates", "at": event.at, "pairs": pairs})
+        """Journal the MX state and serial of each pair whose state or serial the journal does not say yet: the
+        first round of each run names all the pairs (one that never flips included) and catches flips made while
+        no cockpit watched; later rounds name only what changed (a serial that moves every round on one server
+        costs one line's worth, not all 10,000 pairs' again). Readers take each record's pairs as updates."""
+        known, serials = self._dns, self._serials
+        changed: list[list[object]] = []
+        for view in event.snapshot.pairs:
+            state = view.state
+            if state is None:
+                continue
+            pair = (view.pair.domain, view.pair.server.label)
+            serial = view.observation.serial
+            if known.get(pair) != state or serials.get(pair) != serial:
+                known[pair], serials[pair] = state, serial
+                changed.append([pair[0], pair[1], state, serial])
+        if changed:
+            changed.sort(key=lambda entry: (str(entry[0]), str(entry[1])))
+            self.write({"type": "DnsStates", "at": event.at, "pairs": changed})
 
     def _flush_tail(self, step_id: str, attempt: int) -> None:
         output = self._outputs.pop((step_id, attempt), None)

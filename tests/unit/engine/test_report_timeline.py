@@ -184,6 +184,36 @@ def test_journal_names_every_pair_once_per_run_and_unwatched_changes(tmp_path: P
     ]  # fmt: skip
 
 
+def test_a_later_round_journals_only_the_pairs_that_changed(tmp_path: Path) -> None:
+    """A serial that moves on one server (a signer re-signing, a provider counting its edits) journals that pair,
+    not every pair again; the report still knows every pair's latest state."""
+    path = tmp_path / "j"
+    bus = EventBus()
+    writer = JournalWriter(path)
+    bus.subscribe(writer)
+    pairs = [Pair(f"d{i}.example", Server(f"127.0.0.{1 + i % 2}", 53)) for i in range(40)]
+
+    def snapshot(at: float, moved: int, serial: int) -> Snapshot:
+        views = []
+        for index, pair in enumerate(pairs):
+            mx = (MxEntry(10, "mail.old-host.net."),)
+            obs = Observation(pair, Status.OK, at, mx, 60, serial=serial if index == moved else 1)
+            views.append(PairView(obs, "old", None, False))
+        return Snapshot(int(at), at, at, tuple(views))
+
+    bus.publish(DnsRound(1.0, snapshot(1.0, -1, 1)))
+    bus.publish(DnsRound(2.0, snapshot(2.0, 7, 2)))
+    bus.publish(DnsRound(3.0, snapshot(3.0, 7, 2)))  # nothing new
+    bus.publish(DnsRound(4.0, snapshot(4.0, 7, 3)))
+    writer.close()
+    records = [r for r in read_journal(path).records if r["type"] == "DnsStates"]
+    assert [(r["at"], len(r["pairs"])) for r in records] == [(1.0, 40), (2.0, 1), (4.0, 1)]
+    assert records[-1]["pairs"] == [["d7.example", "127.0.0.2", "old", 3]]
+    timeline = build_timeline(read_journal(path).records)
+    assert len(timeline.dns_now) == 40 and set(timeline.dns_now.values()) == {"old"}
+    assert timeline.warnings == []
+
+
 def test_the_report_says_how_the_dns_stood_when_the_journal_ends() -> None:
     timeline = build_timeline([
         started(0), {"type": "DnsStates", "at": 1, "pairs": [["example.com", "ns1", "old", 4], ["example.com", "ns2", "old", 4]]},
