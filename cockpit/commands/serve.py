@@ -37,7 +37,9 @@ def is_loopback(host: str) -> bool:
 @click.option(
     "--token", metavar="T", help=f"Required of every request (or ${TOKEN_ENV}); at least {MIN_TOKEN} characters."
 )
-def serve(plan: str, host: str, port: int, token: str | None) -> None:
+@click.option("--tls-cert", metavar="FILE", help="Serve over HTTPS with this PEM certificate (chain); needs --tls-key.")
+@click.option("--tls-key", metavar="FILE", help="The certificate's PEM private key, unencrypted; needs --tls-cert.")
+def serve(plan: str, host: str, port: int, token: str | None, tls_cert: str | None, tls_key: str | None) -> None:
     """Serve the read-only observer of PLAN's run to browsers. Each browser gets its own `cockpit observe PLAN`;
     nothing served can change the run. Ctrl+C stops serving (the run goes on)."""
     observed = locate(plan)
@@ -53,11 +55,22 @@ def serve(plan: str, host: str, port: int, token: str | None) -> None:
         fail(f"cockpit serve: --host {host} is not a loopback address, so anyone who reaches it would watch the "
              f"run: give a token (--token T or ${TOKEN_ENV}), or serve on 127.0.0.1 and reach it through an SSH "
              "tunnel")  # fmt: skip
+    if (tls_cert is None) != (tls_key is None):
+        fail("cockpit serve: HTTPS needs both --tls-cert and --tls-key")
+    from cockpit.ui.web_serve import ObserverServer, TlsFilesError, tls_context
+
+    tls = None
+    if tls_cert is not None and tls_key is not None:
+        try:
+            tls = tls_context(tls_cert, tls_key)
+        except TlsFilesError as exc:
+            fail(f"cockpit serve: {exc}")
+    elif not is_loopback(host):
+        say("cockpit serve: note: without --tls-cert and --tls-key the token and the screen cross the network "
+            "unencrypted; give them, or serve on 127.0.0.1 through an SSH tunnel", err=True)  # fmt: skip
     command = f"{shlex.quote(sys.executable)} -m cockpit observe {shlex.quote(str(observed.plan_file.path))}"
     title = f"mx-cockpit · {observed.plan_file.plan.name}"
-    from cockpit.ui.web_serve import ObserverServer
-
-    server = ObserverServer(command, host=host, port=port, title=title, token=token)
+    server = ObserverServer(command, host=host, port=port, title=title, token=token, tls=tls)
 
     def started(url: str) -> None:
         if token is None:

@@ -1,7 +1,8 @@
 """`cockpit serve`: the observer (`cockpit observe`) in browsers, through textual-serve. Every browser that opens
 the page gets its own `cockpit observe` process; nothing served can change the run.
 
-Access: on a loopback address anyone on this machine may watch. On any other address a token is required:
+Access: on a loopback address anyone on this machine may watch. With a certificate and key the page, its
+scripts and the websocket are served over TLS (https, wss). On any other address a token is required:
 a request that carries none is refused with 401, a wrong one with 403. The first page is opened with
 `?token=T`; the answer sets a cookie with it (HttpOnly, SameSite=Strict), which the page's own requests
 (scripts, styles, the websocket) then carry. The token is compared in constant time and never logged: the
@@ -13,8 +14,11 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import os
 import signal
+import ssl
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -27,9 +31,19 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 class ObserverServer(Server):
     """textual-serve's server with a token check in front of every route and quiet, secret-free logging."""
 
-    def __init__(self, command: str, *, host: str, port: int, title: str, token: str | None) -> None:
+    def __init__(
+        self,
+        command: str,
+        *,
+        host: str,
+        port: int,
+        title: str,
+        token: str | None,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         super().__init__(command, host=host, port=port, title=title)
         self._token = token
+        self._tls = tls
 
     def initialize_logging(self) -> None:
         logging.basicConfig(level=logging.WARNING, format="cockpit serve: %(message)s")
@@ -76,9 +90,10 @@ class ObserverServer(Server):
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         try:
-            site = web.TCPSite(runner, self.host, self.port)
+            site = web.TCPSite(runner, self.host, self.port, ssl_context=self._tls)
             await site.start()
-            started(f"http://{_url_host(self.host)}:{self.port}/")
+            scheme = "https" if self._tls is not None else "http"
+            started(f"{scheme}://{_url_host(self.host)}:{self.port}/")
             await stop.wait()
         finally:
             for signum in (signal.SIGINT, signal.SIGTERM):
@@ -88,3 +103,33 @@ class ObserverServer(Server):
 
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
+
+
+class TlsFilesError(Exception):
+    """The certificate or key cannot be used; the message says why, for people."""
+
+
+def tls_context(cert: str, key: str) -> ssl.SSLContext:
+    """A server context from a PEM certificate (chain) and its unencrypted PEM key. Raises TlsFilesError."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    asked: list[bool] = []
+
+    def no_passphrase() -> str:
+        asked.append(True)
+        return ""
+
+    for path in (cert, key):
+        if not Path(path).is_file():
+            raise TlsFilesError(f"{path}: no such file")
+        if not os.access(path, os.R_OK):
+            raise TlsFilesError(f"{path}: not readable")
+    try:
+        context.load_cert_chain(cert, key, password=no_passphrase)
+    except (ssl.SSLError, OSError) as exc:
+        if asked:
+            raise TlsFilesError(f"{key}: the key is encrypted; give it unencrypted (readable by you only)") from None
+        reason = getattr(exc, "reason", None) or exc.__class__.__name__
+        raise TlsFilesError(
+            f"{cert} and {key}: not a PEM certificate and its matching key ({str(reason).lower().replace('_', ' ')})"
+        ) from None
+    return context
