@@ -136,6 +136,13 @@ class UdpChannel:
             self._loop.call_soon(self._fail_all, exc)
         return qid
 
+    def resend(self, qid: int, body: bytes) -> None:
+        """Send a question again with its ID (still waited for); a full buffer or an error drops it quietly:
+        the next try or the timeout reports it, and a socket error reaches the waiters through the reader."""
+        if qid in self.pending and self.sock is not None:
+            with contextlib.suppress(OSError):
+                self.sock.send(qid.to_bytes(2, "big") + body)
+
     def forget(self, qid: int) -> None:
         self.pending.pop(qid, None)
 

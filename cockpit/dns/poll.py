@@ -42,8 +42,8 @@ class Poll:
     __slots__ = (
         "batch",
         "channel",
-        "deadline",
         "done",
+        "due",
         "index",
         "mx",
         "mx_qid",
@@ -58,6 +58,7 @@ class Poll:
         "soa_qid",
         "started",
         "tasks",
+        "tries",
         "waiters",
     )
 
@@ -78,7 +79,10 @@ class Poll:
         """The place and the questions are given back: after the SOA question too was answered (or timed out),
         so that a poll done early (a NODATA answer needs no serial) never leaves a question behind."""
         self.sent_at = 0.0
-        self.deadline = 0.0
+        self.due = 0.0
+        """Loop time at which the poll asks again (or gives up); set by the querier's Deadlines."""
+        self.tries = 0
+        """How many times the questions were sent."""
         self.channel: UdpChannel | None = None
         self.mx_qid = -1
         self.soa_qid = -1
@@ -214,12 +218,24 @@ class Poll:
 
     # -- endings --------------------------------------------------------------------------------------
 
+    def ask_again(self) -> None:
+        """Send the questions still unanswered once more, with the same ID: an answer to either try counts."""
+        channel = self.channel
+        if self.done or channel is None:
+            return
+        mx_body, soa_body = self.querier.exchanger.bodies(self.qname)
+        if self.mx_qid >= 0:
+            channel.resend(self.mx_qid, mx_body)
+        if self.soa_qid >= 0:
+            channel.resend(self.soa_qid, soa_body)
+
     def timed_out(self) -> None:
-        """The deadline passed: without the MX a timeout; with it, an observation without the serial."""
+        """The last try went unanswered: without the MX a timeout; with it, an observation without the serial."""
         if self.done:
             self._release()
             return
-        detail = f"no answer within {self.querier.timeout:g}s"
+        tries = self.querier.deadlines.tries
+        detail = f"no answer within {self.querier.timeout:g}s" + (f" (asked {tries} times)" if tries > 1 else "")
         if self.mx is None:
             self._failed(Status.TIMEOUT, detail)
         else:

@@ -4,8 +4,10 @@ Each pair's poll sends its MX and its SOA question together, to the same server 
 two), and is a small state machine driven by callbacks from the socket layer, so an answer costs no
 task wake-up. At most `concurrency` pairs are being polled at once; the rest wait their turn in order.
 A request for a pair already being polled joins that poll: a pair never has two polls in flight.
-Truncated UDP answers are asked again over TCP and never used. An answer whose bytes (after the
-message ID) are those the pair's server sent last time means what it meant then, and is not read again.
+Unanswered questions are sent again (TRIES times within the timeout, same ID), so a lost datagram costs a
+second, not the pair's answer. Truncated UDP answers are asked again over TCP and never used. An answer
+whose bytes (after the message ID) are those the pair's server sent last time means what it meant then, and
+is not read again.
 
 Signed zones: the questions carry the DO bit, so the RRSIG of the MX comes along. An expired or not yet
 valid RRSIG, or none while the zone is signed (its SOA is, or a server of the domain answered signed
@@ -27,18 +29,23 @@ from cockpit.dns.meaning import MxMeaning, SoaMeaning
 from cockpit.dns.observation import Observation, Pair, Status
 from cockpit.dns.poll import Batch, Poll, Waiter
 
+TRIES = 3
+"""Times a question is sent within the timeout before the poll gives up (dig's default too)."""
+
 
 class DirectQuerier:
     """Polls pairs: the MX and the SOA serial from the same server, both questions at once."""
 
-    def __init__(self, *, timeout: float = 3.0, concurrency: int = 64, clock: Clock | None = None) -> None:
-        if timeout <= 0 or concurrency < 1:
-            raise ValueError("timeout must be positive and concurrency at least 1")
+    def __init__(
+        self, *, timeout: float = 3.0, concurrency: int = 64, clock: Clock | None = None, tries: int = TRIES
+    ) -> None:
+        if timeout <= 0 or concurrency < 1 or tries < 1:
+            raise ValueError("timeout must be positive, concurrency and tries at least 1")
         self.timeout = timeout
         self.concurrency = concurrency
         self.clock: Clock = clock or SystemClock()
         self.exchanger = Exchanger()
-        self.deadlines = Deadlines(timeout)
+        self.deadlines = Deadlines(timeout, tries)
         self.seen_mx: dict[Pair, tuple[bytes, MxMeaning]] = {}
         self.seen_soa: dict[Pair, tuple[bytes, SoaMeaning]] = {}
         """Per pair, the last answer's bytes after the ID and what they meant."""

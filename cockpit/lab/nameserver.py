@@ -48,6 +48,8 @@ class Behaviour(enum.StrEnum):
     NO_AA = "no-aa"
     TRUNCATE = "truncate"
     GARBAGE = "garbage"
+    DROP_FIRST = "drop-first"
+    """Silent to the first UDP question of each name and type, answers it asked again: a lost datagram."""
 
 
 ZoneListener = Callable[[LabZone], None]
@@ -83,6 +85,8 @@ class LabNameserver:
         self._delays: dict[dns.name.Name, float] = {}
         self._listeners: list[ZoneListener] = []
         self._rendered: dict[bytes, tuple[bytes, float, LabZone | None, int]] = {}
+        self._dropped: set[tuple[dns.name.Name, int]] | None = None
+        """Questions dropped once (name, type), while some zone behaves DROP_FIRST."""
         self._pending = 0
         self._udp: _UdpServer | None = None
         self._tcp: asyncio.Server | None = None
@@ -102,6 +106,8 @@ class LabNameserver:
         key = None if zone is None else dns.name.from_text(zone)
         self._behaviour[key] = Behaviour(behaviour)
         self._rendered.clear()
+        dropping = Behaviour.DROP_FIRST in self._behaviour.values()
+        self._dropped = (self._dropped or set()) if dropping else None
 
     def set_delay(self, seconds: float, zone: str | None = None) -> None:
         if zone is None:
@@ -166,6 +172,8 @@ class LabNameserver:
         self.queries += 1
         if self.record:
             self.received.append((wire, tcp))
+        if self._dropped is not None and not tcp and self._drops_first(wire):
+            return None, 0.0
         cache_key = (b"T" if tcp else b"U") + wire[2:]
         cached = self._rendered.get(cache_key)
         if cached is not None and (cached[2] is None or cached[2].generation == cached[3]):
@@ -192,6 +200,23 @@ class LabNameserver:
             generation = zone.generation if zone is not None else 0
             self._rendered[cache_key] = (answer[2:] if answer else b"", delay, zone, generation)
         return answer, delay
+
+    def _drops_first(self, wire: bytes) -> bool:
+        """DROP_FIRST for the question's zone (or all zones), and this question is new: remember it, drop it."""
+        assert self._dropped is not None
+        try:
+            question = dns.message.from_wire(wire, keyring=False).question[0]
+        except (dns.exception.DNSException, IndexError):
+            return False
+        zone = self._zone_for(question.name)
+        origin = zone.origin if zone is not None else None
+        if self._behaviour.get(origin, self._behaviour.get(None)) is not Behaviour.DROP_FIRST:
+            return False
+        key = (question.name, question.rdtype)
+        if key in self._dropped:
+            return False
+        self._dropped.add(key)
+        return True
 
     def _zone_for(self, qname: dns.name.Name) -> LabZone | None:
         """The closest enclosing zone: walk up the name's parents (O(labels), not O(zones))."""

@@ -53,8 +53,28 @@ async def test_mx_and_soa_are_asked_together(lab: LabNameserver) -> None:
     finally:
         await q.close()
     assert obs.status is Status.TIMEOUT and obs.rtt is None
+    assert obs.detail == "no answer within 0.3s (asked 3 times)"
     questions = [dns.message.from_wire(wire) for wire, _ in lab.received]
-    assert sorted(q.question[0].rdtype for q in questions) == [6, 15]
+    assert [q.question[0].rdtype for q in questions[:2]] == [15, 6], "both before any answer could come"
+    assert sorted(q.question[0].rdtype for q in questions) == [6, 6, 6, 15, 15, 15], "each asked three times"
+    assert len({q.id for q in questions if q.question[0].rdtype == 15}) == 1, "again with the same ID"
+
+
+async def test_a_lost_question_is_asked_again_and_answered(lab: LabNameserver) -> None:
+    """The server drops the first MX and the first SOA question (a datagram lost on the way); the second try,
+    a third of the timeout later, is answered, and the pair is OK with its serial instead of a timeout."""
+    lab.behave(Behaviour.DROP_FIRST, "example.com")
+    q = DirectQuerier(timeout=0.9)
+    try:
+        obs = await q.observe(pair("example.com", lab))
+        other = await q.observe(pair("example.org", lab))
+    finally:
+        await q.close()
+    assert obs.status is Status.OK and obs.serial == 1, obs.detail
+    assert other.status is Status.OK
+    names = [dns.message.from_wire(wire).question[0] for wire, _ in lab.received]
+    assert sum(1 for question in names if question.name.to_text() == "example.com.") == 4
+    assert sum(1 for question in names if question.name.to_text() == "example.org.") == 2, "other zones: once"
 
 
 async def test_a_late_soa_answer_leaves_the_observation_without_serial(lab: LabNameserver) -> None:
@@ -76,7 +96,7 @@ async def test_a_late_soa_answer_leaves_the_observation_without_serial(lab: LabN
         await q.close()
     assert obs.status is Status.OK and obs.serial is None
     assert obs.mx == (MxEntry(10, "mail.old-host.net."),)
-    assert obs.detail == "no SOA serial: no answer within 0.3s"
+    assert obs.detail == "no SOA serial: no answer within 0.3s (asked 3 times)"
 
 
 async def test_nodata_when_the_name_has_no_mx(lab: LabNameserver, querier: DirectQuerier) -> None:
