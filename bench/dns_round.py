@@ -19,14 +19,14 @@ import sys
 import time
 
 
-def serve(domains: int, delay: float) -> None:
+def serve(domains: int, delay: float, loss: float = 0.0) -> None:
     """Child process: one lab nameserver with the zones, its port on stdout, until stdin closes."""
     from cockpit.lab.dns_zone import LabZone
     from cockpit.lab.nameserver import LabNameserver
 
     async def main() -> None:
         zones = [LabZone.build(f"d{i}.example", mx=[(10, "mail.old-host.net.")]) for i in range(domains)]
-        server = LabNameserver(zones, delay=delay)
+        server = LabNameserver(zones, delay=delay, loss=loss)
         await server.start()
         print(server.port, flush=True)
         loop = asyncio.get_running_loop()
@@ -89,12 +89,13 @@ def main() -> None:
     parser.add_argument("--domains", type=int, default=200)
     parser.add_argument("--delay", type=float, default=0.030)
     parser.add_argument("--rounds", type=int, default=10)
-    parser.add_argument("--concurrency", type=int, default=400, help="the plan's dns.concurrency (max 1024)")
+    parser.add_argument("--concurrency", type=int, default=400, help="the plan's dns.concurrency (max 4096)")
     parser.add_argument("--dig-sample", type=int, default=20)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--loss", type=float, default=0.0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.domains, args.delay)
+        serve(args.domains, args.delay, args.loss)
         return
     children = [
         subprocess.Popen(

@@ -15,6 +15,9 @@ child processes (as in dns_round.py; their CPU is not the watcher's). Measured i
 * the network's floor: one round trip (MX and SOA together), 1 × delay.
 
     python bench/dns_scale.py [--domains 5000] [--delay 0.03] [--rounds 5] [--concurrency 2048]
+
+With `--loss P` each nameserver drops that share of the questions at random (a lossy path) and the bench counts,
+instead of refusing, the pairs that fail; `--tries N` sets how often a question is sent within the timeout.
 """
 
 from __future__ import annotations
@@ -53,11 +56,21 @@ phases:
 """
 
 
-def start_servers(domains: int, delay: float) -> tuple[list[subprocess.Popen[str]], list[int]]:
+def start_servers(domains: int, delay: float, loss: float = 0.0) -> tuple[list[subprocess.Popen[str]], list[int]]:
     script = Path(__file__).with_name("dns_round.py")
     children = [
         subprocess.Popen(
-            [sys.executable, str(script), "--serve", "--domains", str(domains), "--delay", str(delay)],
+            [
+                sys.executable,
+                str(script),
+                "--serve",
+                "--domains",
+                str(domains),
+                "--delay",
+                str(delay),
+                "--loss",
+                str(loss),
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -97,6 +110,8 @@ class Rounds:
     systems: list[float] = field(default_factory=list)
     servers: list[float] = field(default_factory=list)
     """CPU seconds both nameservers spent during the round."""
+    failed: list[int] = field(default_factory=list)
+    """Pairs that failed, per round (only counted when the nameservers drop questions on purpose)."""
     line: str = ""
 
 
@@ -109,18 +124,22 @@ def child_cpu(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-async def watcher_rounds(plan_path: Path, domains: int | None, rounds: int, servers: list[int]) -> Rounds:
+async def watcher_rounds(
+    plan_path: Path, domains: int | None, rounds: int, servers: list[int], *, tries: int = 3, lossy: bool = False
+) -> Rounds:
     """Wall and CPU seconds of `rounds` rounds after a cold one, and the summary line of the last."""
     from cockpit.base import collector
     from cockpit.commands.watch import summary_line
     from cockpit.dns.observation import Pair, Server
+    from cockpit.dns.query import DirectQuerier
     from cockpit.dns.watcher import DnsWatcher
     from cockpit.plan import load_plan
 
     plan = load_plan(plan_path).plan
     names = plan.domains if domains is None else plan.domains[:domains]
     pairs = [Pair(d, Server(ns.address or "", ns.port)) for d in names for ns in plan.nameservers]
-    watcher = DnsWatcher(pairs, states=plan.mx_states, timeout=plan.dns.timeout, concurrency=plan.dns.concurrency)
+    querier = DirectQuerier(timeout=plan.dns.timeout, concurrency=plan.dns.concurrency, tries=tries)
+    watcher = DnsWatcher(pairs, states=plan.mx_states, querier=querier)
     collector.settle()
     result = Rounds()
     try:
@@ -133,7 +152,7 @@ async def watcher_rounds(plan_path: Path, domains: int | None, rounds: int, serv
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             after = resource.getrusage(resource.RUSAGE_SELF)
             failed = snapshot.failures()
-            if failed:
+            if failed and not lossy:
                 raise SystemExit(f"{len(failed)} pairs failed, e.g. {failed[0].observation.detail}")
             if index > 0:
                 result.walls.append(wall)
@@ -141,6 +160,7 @@ async def watcher_rounds(plan_path: Path, domains: int | None, rounds: int, serv
                 result.users.append(after.ru_utime - usage.ru_utime)
                 result.systems.append(after.ru_stime - usage.ru_stime)
                 result.servers.append(child_cpu(servers) - served)
+                result.failed.append(len(failed))
     finally:
         await watcher.close()
     return result
@@ -217,6 +237,28 @@ class _RawRound:
                 sock.close()
 
 
+def lossy(args: argparse.Namespace) -> None:
+    """Rounds against nameservers that drop `args.loss` of the questions: failed pairs and time per round."""
+    children, ports = start_servers(args.domains, args.delay, args.loss)
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            plan_path = write_plan(Path(folder), args.domains, ports, args.concurrency)
+            pids = [child.pid for child in children]
+            result = asyncio.run(watcher_rounds(plan_path, None, args.rounds, pids, tries=args.tries, lossy=True))
+    finally:
+        stop_servers(children)
+    pairs = args.domains * len(ports)
+    clean = sum(1 for failed in result.failed if failed == 0)
+    print(
+        f"DNS polling round with {args.loss:.2%} of the questions dropped: {pairs:,} pairs, {args.tries} tries "
+        f"within the timeout, concurrency {args.concurrency}, {args.rounds} rounds after a cold one"
+    )
+    print(f"  failed pairs per round: {', '.join(str(failed) for failed in result.failed)}")
+    print(f"  rounds with every pair answered: {clean} of {len(result.failed)}")
+    walls = ", ".join(ms(wall) for wall in result.walls)
+    print(f"  round times: {walls}")
+
+
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:,.0f} ms"
 
@@ -228,7 +270,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=2048, help="the plan's dns.concurrency")
     parser.add_argument("--small", type=int, default=10, help="domains of the small baseline plan")
+    parser.add_argument("--loss", type=float, default=0.0, help="share of questions the nameservers drop")
+    parser.add_argument("--tries", type=int, default=3, help="times a question is sent within the timeout")
     args = parser.parse_args()
+    if args.loss > 0:
+        lossy(args)
+        return
     children, ports = start_servers(args.domains, args.delay)
     try:
         with tempfile.TemporaryDirectory() as folder:

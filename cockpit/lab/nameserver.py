@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import enum
 import math
+import random
 import socket
 import struct
 from collections import deque
@@ -67,8 +68,11 @@ class LabNameserver:
         keys: Iterable[dns.tsig.Key] = (),
         delay: float = 0.0,
         record: bool = False,
+        loss: float = 0.0,
     ) -> None:
         self.host = host
+        self.loss = loss
+        """Share of UDP questions dropped at random, as a lossy path would (benchmarks)."""
         self.port = port
         self.zones: dict[dns.name.Name, LabZone] = {zone.origin: zone for zone in zones}
         self.keyring: dict[dns.name.Name, dns.tsig.Key] = {key.name: key for key in keys}
@@ -322,6 +326,7 @@ class _UdpServer:
             raise
         self.closed = False
         self._batches: dict[int, list[tuple[bytes, tuple[str, int]]]] = {}
+        self._random = random.Random().random
         """Delayed answers by the millisecond (loop time) they are due in."""
 
     def _readable(self) -> None:
@@ -331,6 +336,8 @@ class _UdpServer:
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:
+                continue
+            if self.server.loss and self._random() < self.server.loss:
                 continue
             answer, delay = self.server.respond(data, tcp=False)
             if answer is None:
