@@ -60,7 +60,8 @@ class DnsSettings(Frozen):
     interval: PositiveSeconds = 60.0
     """Time between the end of one polling round and the start of the next."""
     timeout: PositiveSeconds = 3.0
-    """How long a pair's MX and SOA questions (asked together) may wait for their answers."""
+    """How long a pair's MX and SOA questions (asked together) may wait for their answers; a question still
+    unanswered after a third of it is sent again (three tries in all)."""
     concurrency: Annotated[int, Field(ge=1, le=4096)] = 64
     """Pairs polled at once across all nameservers (each with its MX and SOA question in flight)."""
 
