@@ -2,7 +2,9 @@
 
 Countdowns print every 10 %; output lines are prefixed with the host and stream; DNS rounds are silent,
 DNS flips are not. A step that fans out prints its progress at most once a second (the engine's summary), one
-line per failed item and its result; items done print nothing.
+line per failed item and its result; items done print nothing. While the downtime runs, the senders' view (how
+long mail has been deferred, when the common MTAs retry, how long one may wait after the flip) is printed when
+it starts and whenever a step starts, as the full screen's countdown pane shows it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from cockpit.engine.forecast import Forecast
 from cockpit.engine.forecast_watch import differs, forecast_from_record
 from cockpit.engine.journal import event_record
 from cockpit.engine.states import StepState
+from cockpit.mail.sender_retries import senders_view
 
 
 class HeadlessPrinter:
@@ -43,12 +46,22 @@ class HeadlessPrinter:
         return f" · downtime {elapsed}, from {format_clock(clock.started)} to {format_clock(clock.ended)}{forecast}"
 
     def __call__(self, event: ev.Event) -> None:
+        was_down = self._down()
         if isinstance(event, ev.RunStarted | ev.DnsFlip | ev.ListenerProven):
             self.downtime.feed(event_record(event))
         text = self.format(event)
+        stamp = format_clock(event.at)
         if text is not None:
-            stamp = format_clock(event.at)
             self.write(f"{stamp} {text}")
+        started = isinstance(event, ev.StepChanged) and event.state is StepState.RUNNING
+        if self._down() and (started or not was_down):
+            since = self.downtime.started
+            assert since is not None
+            self.write(f"{stamp} senders: {senders_view(since, event.at).line(since)}")
+
+    def _down(self) -> bool:
+        """The downtime has started and is not over."""
+        return self.downtime.started is not None and self.downtime.ended is None
 
     def format(self, event: ev.Event) -> str | None:
         if isinstance(event, ev.RunStarted):
