@@ -60,6 +60,12 @@ class RandomIds:
         return pool.pop()
 
 
+class StrayAnswer(ExchangeError):
+    """A readable answer with the question's ID that answers something else: over UDP a late answer to an
+    earlier question that had the same ID on the socket (sent twice, answered twice), or a forgery — not the
+    answer, so the question goes on waiting. Over TCP, where nothing else shares the connection, an error."""
+
+
 class UdpChannel:
     """A non-blocking UDP socket connected to one server; each question in flight waits on its message ID.
 
@@ -142,6 +148,13 @@ class UdpChannel:
         if qid in self.pending and self.sock is not None:
             with contextlib.suppress(OSError):
                 self.sock.send(qid.to_bytes(2, "big") + body)
+
+    def rearm(self, qid: int, deliver: Delivery) -> bool:
+        """Wait on `qid` again after a stray datagram took its place; False when the socket closed meanwhile."""
+        if self.sock is None or qid in self.pending:
+            return False
+        self.pending[qid] = deliver
+        return True
 
     def forget(self, qid: int) -> None:
         self.pending.pop(qid, None)
@@ -250,13 +263,13 @@ def check_answer(data: bytes, qid: int, qname: str, rdtype: int) -> Answer:
     except WireError as exc:
         raise ExchangeError(Status.MALFORMED, f"unreadable answer: {exc}") from None
     if answer.id != qid or not answer.flags & FLAG_QR or answer.opcode != 0:
-        raise ExchangeError(Status.MALFORMED, "the answer is not a response to our question")
+        raise StrayAnswer(Status.MALFORMED, "the answer is not a response to our question")
     if answer.qname is None:
         if answer.rcode in (dns.rcode.SERVFAIL, dns.rcode.REFUSED, dns.rcode.FORMERR, dns.rcode.NOTIMP):
             return answer
         raise ExchangeError(Status.MALFORMED, "the answer carries no question")
     if answer.qname != qname or answer.qtype != rdtype or answer.qclass != CLASS_IN:
-        raise ExchangeError(Status.MALFORMED, f"the answer is for another question ({answer.qname})")
+        raise StrayAnswer(Status.MALFORMED, f"the answer is for another question ({answer.qname})")
     return answer
 
 

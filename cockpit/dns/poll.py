@@ -14,7 +14,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
-from cockpit.dns.exchange import ExchangeError, UdpChannel, ask_tcp, check_answer, network_text
+from cockpit.dns.exchange import ExchangeError, StrayAnswer, UdpChannel, ask_tcp, check_answer, network_text
 from cockpit.dns.meaning import MxMeaning, SoaMeaning, read_mx, read_soa
 from cockpit.dns.observation import Observation, Pair, Status
 from cockpit.dns.wire import FLAG_TC, TYPE_MX, TYPE_SOA
@@ -127,8 +127,13 @@ class Poll:
         if known is not None and known[0] == body:
             meaning = known[1]
         else:
+            qid = (data[0] << 8) | data[1]
             try:
-                answer = check_answer(data, (data[0] << 8) | data[1], self.qname, TYPE_MX)
+                answer = check_answer(data, qid, self.qname, TYPE_MX)
+            except StrayAnswer:
+                if self.channel is not None and self.channel.rearm(qid, self._mx_delivered):
+                    self.mx_qid = qid
+                return
             except ExchangeError as exc:
                 self._failed(exc.status, exc.detail)
                 return
@@ -158,8 +163,13 @@ class Poll:
         if known is not None and known[0] == body:
             self.soa = known[1]
         else:
+            qid = (data[0] << 8) | data[1]
             try:
-                answer = check_answer(data, (data[0] << 8) | data[1], self.qname, TYPE_SOA)
+                answer = check_answer(data, qid, self.qname, TYPE_SOA)
+            except StrayAnswer:
+                if self.channel is not None and self.channel.rearm(qid, self._soa_delivered):
+                    self.soa_qid = qid
+                return
             except ExchangeError as exc:
                 self._soa_read(exc.detail)
                 return

@@ -7,6 +7,8 @@ import socket
 
 import dns.flags
 import dns.message
+import dns.rdatatype
+import dns.rrset
 import pytest
 
 from cockpit.dns.observation import MxEntry, Pair, Server, Status
@@ -248,3 +250,44 @@ async def test_ipv6_loopback(querier: DirectQuerier) -> None:
     finally:
         await ns.stop()
     assert obs.status is Status.OK and obs.server.family_v6
+
+
+class _StrayFirst(asyncio.DatagramProtocol):
+    """Answers each question twice: first a datagram with the question's ID that answers another name (a late
+    answer to an earlier question that had the same ID, as a second try can cause), then the real answer."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        query = dns.message.from_wire(data)
+        question = query.question[0]
+        stray = dns.message.make_query("other.example.", question.rdtype, id=query.id)
+        stray_answer = dns.message.make_response(stray)
+        stray_answer.flags |= dns.flags.AA
+        real = dns.message.make_response(query)
+        real.flags |= dns.flags.AA
+        if question.rdtype == dns.rdatatype.MX:
+            real.answer.append(dns.rrset.from_text(question.name, 300, "IN", "MX", "10 mail.example.net."))
+        else:
+            real.answer.append(dns.rrset.from_text(question.name, 300, "IN", "SOA", "ns. host. 9 3600 600 86400 300"))
+        assert self.transport is not None
+        self.transport.sendto(stray_answer.to_wire(), addr)
+        self.transport.sendto(real.to_wire(), addr)
+
+
+async def test_a_stray_answer_with_our_id_is_not_taken_for_the_answer() -> None:
+    loop = asyncio.get_running_loop()
+    transport, _ = await loop.create_datagram_endpoint(_StrayFirst, local_addr=("127.0.0.1", 0))
+    port = transport.get_extra_info("sockname")[1]
+    q = DirectQuerier(timeout=2)
+    try:
+        obs = await q.observe(Pair("example.com", Server("127.0.0.1", port)))
+    finally:
+        await q.close()
+        transport.close()
+    assert obs.status is Status.OK, obs.detail
+    assert obs.mx == (MxEntry(10, "mail.example.net."),) and obs.serial == 9
