@@ -39,23 +39,26 @@ def many_messages(root: Path, count: int) -> None:
 
 
 class Child:
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
+    def __init__(self, process: asyncio.subprocess.Process, errors: Path) -> None:
         self.process = process
+        self.errors = errors
         self.copied = 0
         self.done = False
 
     @classmethod
     async def start(cls, config: dict[str, object]) -> Child:
         env = {k: v for k, v in os.environ.items() if k != "SSH_AUTH_SOCK"}
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            str(CHILD),
-            json.dumps(config),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
-            env=env,
-        )
-        return cls(process)
+        errors = Path(str(config["base"])) / f"child-{len(list(Path(str(config['base'])).glob('child-*')))}.err"
+        with errors.open("wb") as stderr:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, str(CHILD), json.dumps(config), stdout=asyncio.subprocess.PIPE, stderr=stderr, env=env
+            )
+        return cls(process, errors)
+
+    def said(self) -> str:
+        """The end of what the child wrote to stderr (why a run ended before copying, when it did)."""
+        lines = self.errors.read_text(errors="replace").strip().splitlines()
+        return " | ".join(lines[-3:]) if lines else "(nothing on stderr)"
 
     async def until(self, copied: int) -> None:
         """Reads progress until this run acknowledged `copied` messages, or it ended."""
@@ -91,6 +94,7 @@ async def test_kill_9_anywhere_then_resume(old_sshd: OpenSshServer, new_sshd: Op
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
     kills = mid_copy = 0
+    ended_early: list[str] = []
     while kills < KILLS:
         child = await Child.start(config)
         if rng.random() < 0.3:
@@ -98,6 +102,8 @@ async def test_kill_9_anywhere_then_resume(old_sshd: OpenSshServer, new_sshd: Op
         else:
             await asyncio.wait_for(child.until(rng.randint(1, 1500)), 300)
         finished = child.done or child.process.returncode == 0
+        if child.process.returncode not in (None, 0):
+            ended_early.append(f"exit {child.process.returncode} after {child.copied}: {child.said()}")
         await child.kill()
         if finished:
             break  # what was left fitted before this kill point; the run below still has to find it all there
@@ -105,7 +111,8 @@ async def test_kill_9_anywhere_then_resume(old_sshd: OpenSshServer, new_sshd: Op
         mid_copy += child.copied > 0
     # A kill point past the end of what was left (a start-up sleep on a fast machine) ends the loop early; three
     # kills inside the copy are the least this test stands for.
-    assert mid_copy >= 3, f"only {mid_copy} kills landed while messages were copied (seed {seed})"
+    assert mid_copy >= 3, f"only {mid_copy} kills landed while messages were copied (seed {seed}); {ended_early}"
+    assert not ended_early, f"runs ended on their own before the kill (seed {seed}): {ended_early}"
     child = await Child.start(config)
     await asyncio.wait_for(child.until(MESSAGES + 1), 300)
     assert child.done, f"the last run did not finish (seed {seed})"
