@@ -28,7 +28,7 @@ EDNS_PAYLOAD = 1232
 PER_SOCKET = 64
 """Questions in flight on one UDP socket: their answers fit in its receive buffer even in a burst."""
 RECEIVE_BUFFER = 1 << 20
-_TEMPLATES_MAX = 100_000
+_BODIES_MAX = 100_000
 
 Delivery = Callable[[bytes | None, Exception | None], None]
 """Called once with the answer's bytes, or with the socket error that ended the wait."""
@@ -182,12 +182,12 @@ class Exchanger:
         """The MX and the SOA question's wire form after the message ID (the channel writes the ID)."""
         bodies = self._bodies.get(qname)
         if bodies is None:
-            if len(self._bodies) >= _TEMPLATES_MAX:
+            if len(self._bodies) >= _BODIES_MAX:
                 self._bodies.clear()
             bodies = self._bodies[qname] = (_question(qname, dns.rdatatype.MX), _question(qname, dns.rdatatype.SOA))
         return bodies
 
-    def channel(self, server: Server, room: int = 1) -> UdpChannel:
+    def channel(self, server: Server, room: int) -> UdpChannel:
         """An open socket to the server with room for `room` more questions; opens one when all are full.
 
         Raises OSError when no socket can be opened to that address (e.g. no route for its family).

@@ -17,14 +17,6 @@ from cockpit.dns.wire import TYPE_CNAME, TYPE_MX, TYPE_NS, TYPE_RRSIG, TYPE_SOA,
 
 
 @dataclass(frozen=True, slots=True)
-class Reply:
-    answer: Answer
-    rtt: float
-    """Seconds from sending the UDP question to the usable answer (including a TCP retry)."""
-    tcp: bool
-
-
-@dataclass(frozen=True, slots=True)
 class MxMeaning:
     """An MX answer read: everything an Observation takes from it except the moment and the round trip."""
 
@@ -140,11 +132,6 @@ def read_soa(answer: Answer) -> SoaMeaning:
     if not answer.aa:
         return SoaMeaning(None, signed, "the SOA answer is not authoritative")
     return SoaMeaning(None, signed, f"no SOA in the answer ({dns.rcode.to_text(dns.rcode.Rcode.make(answer.rcode))})")
-
-
-def interpret(pair: Pair, reply: Reply, now: float) -> Observation:
-    """The observation an MX answer alone makes (no SOA serial yet)."""
-    return read_mx(reply.answer, pair.domain + ".").observe(pair, now, reply.rtt, reply.tcp)
 
 
 def nsid_text(raw: bytes | None) -> str | None:

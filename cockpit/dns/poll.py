@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from cockpit.dns.exchange import ExchangeError, StrayAnswer, UdpChannel, ask_tcp, check_answer, network_text
 from cockpit.dns.meaning import MxMeaning, SoaMeaning, read_mx, read_soa
 from cockpit.dns.observation import Observation, Pair, Status
-from cockpit.dns.wire import FLAG_TC, TYPE_MX, TYPE_SOA
+from cockpit.dns.wire import FLAG_TC, TYPE_MX, TYPE_SOA, Answer
 
 if TYPE_CHECKING:
     from cockpit.dns.query import DirectQuerier
@@ -127,15 +127,12 @@ class Poll:
         if known is not None and known[0] == body:
             meaning = known[1]
         else:
-            qid = (data[0] << 8) | data[1]
             try:
-                answer = check_answer(data, qid, self.qname, TYPE_MX)
-            except StrayAnswer:
-                if self.channel is not None and self.channel.rearm(qid, self._mx_delivered):
-                    self.mx_qid = qid
-                return
+                answer = self._checked(data, TYPE_MX)
             except ExchangeError as exc:
                 self._failed(exc.status, exc.detail)
+                return
+            if answer is None:
                 return
             meaning = read_mx(answer, self.qname)
             if len(seen) >= SEEN_MAX:
@@ -163,15 +160,12 @@ class Poll:
         if known is not None and known[0] == body:
             self.soa = known[1]
         else:
-            qid = (data[0] << 8) | data[1]
             try:
-                answer = check_answer(data, qid, self.qname, TYPE_SOA)
-            except StrayAnswer:
-                if self.channel is not None and self.channel.rearm(qid, self._soa_delivered):
-                    self.soa_qid = qid
-                return
+                answer = self._checked(data, TYPE_SOA)
             except ExchangeError as exc:
                 self._soa_read(exc.detail)
+                return
+            if answer is None:
                 return
             meaning = read_soa(answer)
             if len(seen) >= SEEN_MAX:
@@ -180,6 +174,21 @@ class Poll:
             self.soa = meaning
         if self.mx is not None:
             self._finish()
+
+    def _checked(self, data: bytes, rdtype: int) -> Answer | None:
+        """The UDP answer to this poll's `rdtype` question; None for a stray datagram with its ID (the question
+        goes on waiting on that ID). Raises ExchangeError for an answer that is no use."""
+        qid = (data[0] << 8) | data[1]
+        try:
+            return check_answer(data, qid, self.qname, rdtype)
+        except StrayAnswer:
+            mx = rdtype == TYPE_MX
+            if self.channel is not None and self.channel.rearm(qid, self._mx_delivered if mx else self._soa_delivered):
+                if mx:
+                    self.mx_qid = qid
+                else:
+                    self.soa_qid = qid
+            return None
 
     def _retry_over_tcp(self, rdtype: int) -> None:
         if self.tasks is None:

@@ -36,6 +36,18 @@ async def get(url: str, *, cookies: dict[str, str] | None = None) -> tuple[int, 
         return response.status, await response.text(), {c.key: c.value for c in response.cookies.values()}
 
 
+async def read_until(ws: aiohttp.ClientWebSocketResponse, text: bytes) -> None:
+    """Read the terminal's frames until `text` was drawn (within 60 s); the socket ending first fails."""
+    received = b""
+    async with asyncio.timeout(60):
+        while text not in received:
+            message = await ws.receive()
+            if message.type == aiohttp.WSMsgType.BINARY:
+                received += message.data
+            elif message.type != aiohttp.WSMsgType.TEXT:
+                raise AssertionError(f"the websocket ended: {message.type}")
+
+
 async def test_serve_on_loopback_opens_in_a_real_browser_showing_the_plan(
     method_lab: MethodLab, tmp_path: Path
 ) -> None:
@@ -88,14 +100,7 @@ async def test_serve_elsewhere_needs_a_token_and_refuses_every_request_without_i
             aiohttp.ClientSession(cookies=cookies) as http,
             http.ws_connect(local + "ws?width=100&height=30") as ws,
         ):
-            received = b""
-            async with asyncio.timeout(60):
-                while b"Engine end-to-end" not in received:
-                    message = await ws.receive()
-                    if message.type == aiohttp.WSMsgType.BINARY:
-                        received += message.data
-                    elif message.type != aiohttp.WSMsgType.TEXT:
-                        raise AssertionError(f"the websocket ended: {message.type}")
+            await read_until(ws, b"Engine end-to-end")
     finally:
         server.signal(15)
         assert await server.wait(30) == 0, server.out + server.err
@@ -154,14 +159,7 @@ async def test_serve_over_https_with_a_certificate(method_lab: MethodLab, tmp_pa
                 page = await response.text()
             assert response.status == 200 and f"wss://127.0.0.1:{port}/ws" in page
             async with http.ws_connect(f"wss://127.0.0.1:{port}/ws?width=100&height=30", ssl=trusted) as ws:
-                received = b""
-                async with asyncio.timeout(60):
-                    while b"Engine end-to-end" not in received:
-                        message = await ws.receive()
-                        if message.type == aiohttp.WSMsgType.BINARY:
-                            received += message.data
-                        elif message.type != aiohttp.WSMsgType.TEXT:
-                            raise AssertionError(f"the websocket ended: {message.type}")
+                await read_until(ws, b"Engine end-to-end")
             try:
                 async with http.get(f"http://127.0.0.1:{port}/") as plain:
                     assert plain.status != 200, "plain http got the page"

@@ -17,7 +17,7 @@ import dns.rrset
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cockpit.dns.meaning import Reply, interpret, nsid_text
+from cockpit.dns.meaning import nsid_text, read_mx
 from cockpit.dns.observation import MxEntry, Observation, Pair, Server, Status
 from cockpit.dns.query import DirectQuerier, SignedZones
 from cockpit.dns.wire import TYPE_MX, TYPE_RRSIG, WireError, parse_answer
@@ -46,7 +46,7 @@ def signed_answer(
 
 
 def observe(wire: bytes, now: float) -> Observation:
-    return interpret(PAIR, Reply(parse_answer(wire), 0.001, False), now)
+    return read_mx(parse_answer(wire), PAIR.domain + ".").observe(PAIR, now, 0.001, False)
 
 
 @settings(max_examples=100, deadline=None)
